@@ -1,0 +1,6 @@
+// Public face of the GFP-context engine: the only module the LSP server, the CLI and the tests import.
+// Files are identified by absolute path; texts are JS strings; results are plain data (types.ts).
+export * from './types';
+export { Engine, createEngine } from './engine';
+export { indexTree, listSourceFiles, DEFAULT_EXCLUDES } from './workspace';
+export type { IndexProgress, IndexResult, IndexOptions } from './workspace';
