@@ -1,0 +1,125 @@
+// Keeps the engine's view of open documents in step with the editor and publishes their diagnostics.
+// Invariants: (1) before any query about an open document the engine holds exactly that document's
+// newest text (ensureCurrent, synchronous, so nothing can interleave between update and query);
+// (2) diagnostics are only ever published for the version the engine analysed, which is the newest
+// open version, tagged with that version; (3) a closed document leaves no diagnostics behind.
+import * as fs from 'node:fs';
+import type { Connection, Diagnostic, TextDocuments } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Engine } from '../engine';
+import { toDiagnostic } from './convert';
+import { describe } from './safe';
+import type { UriMap } from './uris';
+import { isUnder } from './uris';
+
+export const DEBOUNCE_MS = 75;
+
+export class DocumentAnalyzer {
+  engine: Engine | undefined;
+  /** Workspace folder roots (absolute paths). */
+  roots: string[] = [];
+  /** While true, indexing may overwrite open files with their disk text: always re-feed before a query. */
+  indexing = false;
+  private engineVersion = new Map<string, number>();
+  private published = new Map<string, { version: number; json: string }>();
+  private timers = new Map<string, NodeJS.Timeout>();
+  /** Called after diagnostics were (re)published, e.g. to refresh the status counts. */
+  onPublished: () => void = () => {};
+
+  constructor(private connection: Connection, private documents: TextDocuments<TextDocument>, private uris: UriMap) {}
+
+  /** Makes the engine hold `doc`'s current text. Returns the file id, or undefined without an engine. */
+  ensureCurrent(doc: TextDocument): string | undefined {
+    const engine = this.engine;
+    if (!engine) return undefined;
+    const file = this.uris.remember(doc.uri);
+    if (this.indexing || this.engineVersion.get(doc.uri) !== doc.version) {
+      this.engineVersion.delete(doc.uri);
+      engine.updateFile(file, doc.getText());
+      this.engineVersion.set(doc.uri, doc.version);
+    }
+    return file;
+  }
+
+  /** The version the engine holds for an open document (undefined if unknown). */
+  analysedVersion(uri: string): number | undefined { return this.indexing ? undefined : this.engineVersion.get(uri); }
+
+  /** Debounced re-analysis after an edit. */
+  schedule(uri: string): void {
+    const old = this.timers.get(uri);
+    if (old) clearTimeout(old);
+    this.timers.set(uri, setTimeout(() => {
+      this.timers.delete(uri);
+      this.publishAll();
+    }, DEBOUNCE_MS));
+  }
+
+  /** Analyse now (no debounce), e.g. on open. */
+  analyseNow(uri: string): void {
+    const old = this.timers.get(uri);
+    if (old) { clearTimeout(old); this.timers.delete(uri); }
+    this.publishAll();
+  }
+
+  /** Forget what the engine holds, e.g. after the whole index was rebuilt or options changed. */
+  invalidateAll(): void { this.engineVersion.clear(); }
+
+  /**
+   * Republishes every open document that is not waiting for its own debounce. Cross-file facts mean
+   * an edit in one file can change another file's findings, so all open documents are refreshed.
+   */
+  publishAll(): void {
+    if (!this.engine) return;
+    const docs = this.documents.all().filter(d => !this.timers.has(d.uri));
+    // Feed every open text first, then query: findings of one file may depend on another open file.
+    const ready: TextDocument[] = [];
+    for (const doc of docs) {
+      try { this.ensureCurrent(doc); ready.push(doc); } catch (e) { this.connection.console.error(`gfp-lens: analysing ${doc.uri} failed: ${describe(e)}`); }
+    }
+    for (const doc of ready) this.publish(doc);
+    this.onPublished();
+  }
+
+  private publish(doc: TextDocument): void {
+    const engine = this.engine;
+    if (!engine) return;
+    let diagnostics: Diagnostic[] = [];
+    try {
+      const file = this.uris.toPath(doc.uri);
+      const toUri = (f: string) => this.uris.toUri(f);
+      diagnostics = engine.findings(file).filter(f => f.span.file === file).map(f => toDiagnostic(f, doc.version, toUri));
+    } catch (e) {
+      this.connection.console.error(`gfp-lens: findings for ${doc.uri} failed: ${describe(e)}`);
+    }
+    const json = JSON.stringify(diagnostics.map(d => ({ ...d, data: undefined })));
+    const last = this.published.get(doc.uri);
+    if (last && last.version === doc.version && last.json === json) return;
+    this.published.set(doc.uri, { version: doc.version, json });
+    void this.connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics }).catch(() => {});
+  }
+
+  /** A document was closed: drop its editor text (back to the disk text if it belongs to the workspace). */
+  closed(uri: string): void {
+    const t = this.timers.get(uri);
+    if (t) { clearTimeout(t); this.timers.delete(uri); }
+    this.engineVersion.delete(uri);
+    this.published.delete(uri);
+    void this.connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => {});
+    const file = this.uris.toPath(uri);
+    this.uris.forget(uri);
+    const engine = this.engine;
+    if (!engine) return;
+    try {
+      let disk: string | undefined;
+      if (!this.uris.isVirtual(file) && isUnder(file, this.roots)) {
+        try { disk = fs.readFileSync(file, 'utf8'); } catch { disk = undefined; }
+      }
+      if (disk !== undefined) engine.updateFile(file, disk); else engine.removeFile(file);
+    } catch (e) {
+      this.connection.console.error(`gfp-lens: closing ${uri} failed: ${describe(e)}`);
+    }
+    this.publishAll();
+  }
+
+  dispose(): void { for (const t of this.timers.values()) clearTimeout(t); this.timers.clear(); }
+}

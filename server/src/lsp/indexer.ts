@@ -1,0 +1,107 @@
+// Indexes the workspace folders in the background under LSP work-done progress, one run at a time
+// (a new run cancels the previous one), and sends the gfpLens/status notification as it goes.
+import type { Connection, WorkDoneProgressReporter } from 'vscode-languageserver/node';
+import { indexTree, listSourceFiles } from '../engine';
+import type { Engine } from '../engine';
+import { StatusNotification } from '../protocol';
+import type { StatusParams } from '../protocol';
+import { describe } from './safe';
+
+export class WorkspaceIndexer {
+  private current: { token: { cancelled: boolean }; done: Promise<void> } | undefined;
+  state: StatusParams['state'] = 'starting';
+  filesDone = 0;
+  filesTotal = 0;
+  private lastStatus = 0;
+
+  constructor(private connection: Connection, private getEngine: () => Engine | undefined, private supportsProgress: () => boolean) {}
+
+  get running(): boolean { return this.current !== undefined; }
+
+  /** Sends the status notification now (counts come from all findings the engine knows). */
+  sendStatus(): void {
+    const params: StatusParams = { state: this.state, filesDone: this.filesDone, filesTotal: this.filesTotal, errors: 0, warnings: 0, hints: 0 };
+    const engine = this.getEngine();
+    if (engine && this.state === 'ready') {
+      try {
+        for (const f of engine.findings()) {
+          if (f.severity === 'error') params.errors++;
+          else if (f.severity === 'warning') params.warnings++;
+          else params.hints++;
+        }
+      } catch (e) { this.connection.console.error(`gfp-lens: counting findings failed: ${describe(e)}`); }
+    }
+    this.lastStatus = Date.now();
+    void this.connection.sendNotification(StatusNotification, params).catch(() => {});
+  }
+
+  async cancel(): Promise<void> {
+    const c = this.current;
+    if (!c) return;
+    c.token.cancelled = true;
+    await c.done;
+  }
+
+  /**
+   * (Re)indexes `roots`. `prune`: drop engine files that are no longer listed (after an exclude change).
+   * `before`/`after` run around the indexing (the caller marks open documents as possibly overwritten).
+   */
+  async run(roots: string[], exclude: string[], hooks: { before(): void; after(cancelled: boolean): void; isOpen(file: string): boolean }, prune = false): Promise<void> {
+    await this.cancel();
+    const engine = this.getEngine();
+    if (!engine) return;
+    const token = { cancelled: false };
+    let finish!: () => void;
+    const done = new Promise<void>(r => { finish = r; });
+    this.current = { token, done };
+    let reporter: WorkDoneProgressReporter | undefined;
+    try {
+      this.state = 'indexing';
+      this.filesDone = 0;
+      this.filesTotal = 0;
+      this.sendStatus();
+      if (this.supportsProgress()) {
+        try {
+          const r = await this.connection.window.createWorkDoneProgress();
+          r.token.onCancellationRequested(() => { token.cancelled = true; });
+          r.begin('GFP Lens: indexing', 0, 'listing files', true);
+          reporter = r;
+        } catch (e) {
+          this.connection.console.warn(`gfp-lens: no progress UI: ${describe(e)}`);
+        }
+      }
+      hooks.before();
+      if (prune) {
+        const keep = new Set(listSourceFiles(roots, exclude).files);
+        for (const f of engine.files()) if (!keep.has(f) && !hooks.isOpen(f)) engine.removeFile(f);
+      }
+      const started = Date.now();
+      const result = await indexTree(engine, roots, {
+        exclude,
+        token,
+        onProgress: p => {
+          this.filesDone = p.done;
+          this.filesTotal = p.total;
+          const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 0;
+          reporter?.report(pct, `${p.done}/${p.total}`);
+          if (Date.now() - this.lastStatus > 200) this.sendStatus();
+        },
+      });
+      for (const s of result.skipped.slice(0, 50)) this.connection.console.info(`gfp-lens: skipped ${s.file}: ${s.message}`);
+      if (result.skipped.length > 50) this.connection.console.info(`gfp-lens: ... and ${result.skipped.length - 50} more skipped`);
+      this.connection.console.info(`gfp-lens: indexed ${result.files} files in ${Date.now() - started} ms${result.cancelled ? ' (cancelled)' : ''}`);
+      this.filesDone = Math.max(this.filesDone, result.files);
+      this.filesTotal = Math.max(this.filesTotal, this.filesDone);
+      hooks.after(result.cancelled);
+    } catch (e) {
+      this.connection.console.error(`gfp-lens: indexing failed: ${describe(e)}`);
+      try { hooks.after(true); } catch { /* reported above */ }
+    } finally {
+      reporter?.done();
+      if (this.current?.token === token) this.current = undefined;
+      this.state = 'ready';
+      this.sendStatus();
+      finish();
+    }
+  }
+}

@@ -1,0 +1,222 @@
+// The GFP Lens language server: wires LSP requests and notifications to the engine. The only part of
+// the project that speaks LSP (DESIGN §3). Startup order: initialize creates the engine; initialized
+// reads settings, analyses and publishes open documents FIRST, then indexes the workspace in the
+// background and republishes. Every handler is guarded: cancellation gives an empty answer, an
+// exception is logged and gives an empty answer; the server never crashes on input.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  CodeActionKind, DidChangeConfigurationNotification, DidChangeWatchedFilesNotification, FileChangeType,
+  MarkupKind, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection,
+} from 'vscode-languageserver/node';
+import type {
+  CodeAction, CodeActionParams, Connection, ExecuteCommandParams, Hover, HoverParams, InitializeParams, InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createEngine } from '../engine';
+import type { Engine } from '../engine';
+import { AllocationSitesRequest, Commands } from '../protocol';
+import type { AllocationSitesParams, AllocationSitesResult } from '../protocol';
+import { FixAllKind, codeActions } from './codeActions';
+import { parseSettings, sameList } from './config';
+import type { ServerSettings } from './config';
+import { rangeOf, toWireSite } from './convert';
+import { DocumentAnalyzer } from './documents';
+import { WorkspaceIndexer } from './indexer';
+import { describe, guard, guardVoid } from './safe';
+import { UriMap } from './uris';
+
+export const SERVER_NAME = 'gfp-lens';
+const SOURCE_RE = /\.(c|h)$/i;
+
+export interface StartOptions {
+  /** Force stdio transport even when the command line names none (the CLI's `lsp` subcommand). */
+  stdio?: boolean;
+}
+
+export function startServer(options: StartOptions = {}): Connection {
+  const argv = process.argv;
+  const hasTransport = argv.some(a => /^--(stdio|node-ipc|socket|pipe)/.test(a));
+  const connection = options.stdio && !hasTransport
+    ? createConnection(ProposedFeatures.all, process.stdin, process.stdout)
+    : createConnection(ProposedFeatures.all);
+  const log = { error: (m: string) => connection.console.error(m) };
+  const documents = new TextDocuments(TextDocument);
+  const uris = new UriMap();
+  const analyzer = new DocumentAnalyzer(connection, documents, uris);
+  let engine: Engine | undefined;
+  let settings: ServerSettings = parseSettings(undefined);
+  let roots: string[] = [];
+  let caps = { configuration: false, progress: false, watchedFilesDynamic: false, configurationDynamic: false };
+  let initialized = false;
+  const indexer = new WorkspaceIndexer(connection, () => engine, () => caps.progress);
+  let statusTimer: NodeJS.Timeout | undefined;
+  analyzer.onPublished = () => {
+    // Refresh the status-bar counts after edits, at most a few times a second.
+    if (indexer.running || !initialized || statusTimer) return;
+    statusTimer = setTimeout(() => { statusTimer = undefined; indexer.sendStatus(); }, 250);
+  };
+
+  const indexHooks = {
+    before: () => { analyzer.indexing = true; },
+    after: () => { analyzer.indexing = false; analyzer.invalidateAll(); analyzer.publishAll(); },
+    isOpen: (file: string) => documents.all().some(d => uris.toPath(d.uri) === file),
+  };
+  const reindex = (prune: boolean) => {
+    if (!engine || roots.length === 0) { indexer.state = 'ready'; indexer.sendStatus(); return Promise.resolve(); }
+    return indexer.run(roots, settings.exclude, indexHooks, prune);
+  };
+
+  connection.onInitialize(async (params: InitializeParams): Promise<InitializeResult> => {
+    const c = params.capabilities;
+    caps = {
+      configuration: !!c.workspace?.configuration,
+      progress: !!c.window?.workDoneProgress,
+      watchedFilesDynamic: !!c.workspace?.didChangeWatchedFiles?.dynamicRegistration,
+      configurationDynamic: !!c.workspace?.didChangeConfiguration?.dynamicRegistration,
+    };
+    const folders = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : []);
+    roots = folders.filter(f => f.uri.startsWith('file:')).map(f => uris.toPath(f.uri));
+    analyzer.roots = roots;
+    try {
+      engine = await createEngine(parseSettings(params.initializationOptions).engine);
+      analyzer.engine = engine;
+    } catch (e) {
+      connection.console.error(`gfp-lens: the analysis engine failed to start: ${describe(e)}`);
+    }
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        hoverProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FixAllKind] },
+        executeCommandProvider: { commands: [Commands.reindex] },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: SERVER_NAME, version: serverVersion() },
+    };
+  });
+
+  async function readSettings(): Promise<void> {
+    if (!caps.configuration) return;
+    try {
+      const raw = await connection.workspace.getConfiguration({ section: 'gfpLens' });
+      settings = parseSettings(raw);
+      for (const n of settings.notes) connection.console.warn(`gfp-lens: ${n}`);
+      engine?.setOptions(settings.engine);
+      analyzer.invalidateAll();
+    } catch (e) {
+      connection.console.error(`gfp-lens: reading settings failed: ${describe(e)}`);
+    }
+  }
+
+  connection.onInitialized(guardVoid(log, 'initialized', async () => {
+    initialized = true;
+    if (caps.configurationDynamic) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'gfpLens' }).catch(() => {});
+    if (caps.watchedFilesDynamic) {
+      void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.{c,h}' }] }).catch(() => {});
+    }
+    connection.workspace.onDidChangeWorkspaceFolders(guardVoid(log, 'workspace folders', async e => {
+      const removed = new Set(e.removed.map(f => uris.toPath(f.uri)));
+      roots = roots.filter(r => !removed.has(r)).concat(e.added.filter(f => f.uri.startsWith('file:')).map(f => uris.toPath(f.uri)));
+      analyzer.roots = roots;
+      await reindex(removed.size > 0);
+    }));
+    indexer.state = 'starting';
+    indexer.sendStatus();
+    await readSettings();
+    analyzer.publishAll(); // open documents first, before the (possibly long) workspace index
+    await reindex(false);
+  }));
+
+  connection.onDidChangeConfiguration(guardVoid(log, 'configuration', async () => {
+    if (!initialized) return;
+    const oldExclude = settings.exclude;
+    await readSettings();
+    if (!sameList(oldExclude, settings.exclude)) await reindex(true);
+    else analyzer.publishAll();
+    indexer.sendStatus();
+  }));
+
+  connection.onDidChangeWatchedFiles(guardVoid(log, 'watched files', params => {
+    if (!engine) return;
+    const open = new Set(documents.all().map(d => uris.toPath(d.uri)));
+    let changed = false;
+    for (const ch of params.changes) {
+      if (!ch.uri.startsWith('file:')) continue;
+      const file = uris.toPath(ch.uri);
+      if (!SOURCE_RE.test(file) || open.has(file)) continue; // open documents: the editor's text wins
+      try {
+        if (ch.type === FileChangeType.Deleted) { engine.removeFile(file); changed = true; continue; }
+        let text: string;
+        try { text = fs.readFileSync(file, 'utf8'); } catch { engine.removeFile(file); changed = true; continue; }
+        engine.updateFile(file, text);
+        changed = true;
+      } catch (e) {
+        connection.console.error(`gfp-lens: updating ${file} failed: ${describe(e)}`);
+      }
+    }
+    if (changed) analyzer.publishAll();
+  }));
+
+  documents.onDidOpen(guardVoid(log, 'didOpen', e => { uris.remember(e.document.uri); if (initialized) analyzer.analyseNow(e.document.uri); }));
+  documents.onDidChangeContent(guardVoid(log, 'didChange', e => { if (initialized) analyzer.schedule(e.document.uri); }));
+  documents.onDidClose(guardVoid(log, 'didClose', e => analyzer.closed(e.document.uri)));
+
+  connection.onHover(guard(log, 'hover', null, (params: HoverParams): Hover | null => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc || !engine) return null;
+    const file = analyzer.ensureCurrent(doc);
+    if (!file) return null;
+    const h = engine.hover(file, doc.offsetAt(params.position));
+    if (!h || !h.markdown) return null;
+    return { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: rangeOf(h.span) };
+  }));
+
+  connection.onCodeAction(guard(log, 'codeAction', [] as CodeAction[], (params: CodeActionParams): CodeAction[] => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc || !engine) return [];
+    const file = analyzer.ensureCurrent(doc); // fixes must be computed for the text the client has now
+    if (!file || analyzer.analysedVersion(doc.uri) !== doc.version) return [];
+    return codeActions(doc, file, engine.findings(file), params, f => uris.toUri(f));
+  }));
+
+  connection.onRequest(AllocationSitesRequest, guard(log, AllocationSitesRequest, null as AllocationSitesResult | null,
+    (params: AllocationSitesParams): AllocationSitesResult | null => {
+      if (!engine || !params?.uri) return null;
+      const doc = documents.get(params.uri);
+      const file = doc ? analyzer.ensureCurrent(doc) : uris.toPath(params.uri);
+      if (!file) return null;
+      let offset: number | undefined;
+      if (params.position) {
+        if (doc) offset = doc.offsetAt(params.position);
+        else {
+          try { offset = TextDocument.create(params.uri, 'c', 0, fs.readFileSync(file, 'utf8')).offsetAt(params.position); } catch { offset = undefined; }
+        }
+      }
+      const sites = engine.allocations(file, offset).map(a => toWireSite(a, f => uris.toUri(f)));
+      return { uri: params.uri, version: doc ? doc.version : null, sites };
+    }));
+
+  connection.onExecuteCommand(guard(log, 'executeCommand', null, (params: ExecuteCommandParams) => {
+    if (params.command === Commands.reindex) void reindex(true).catch(e => log.error(describe(e)));
+    return null;
+  }));
+
+  connection.onShutdown(() => { void indexer.cancel(); analyzer.dispose(); if (statusTimer) clearTimeout(statusTimer); });
+  connection.onExit(() => { try { engine?.dispose(); } catch { /* exiting anyway */ } });
+
+  documents.listen(connection);
+  connection.listen();
+  return connection;
+}
+
+/** The extension/CLI version from the package.json that ships beside dist/. */
+export function serverVersion(): string {
+  for (const rel of ['../package.json', '../../../package.json', '../../../../package.json']) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, rel), 'utf8'));
+      if (pkg && pkg.name === 'gfp-lens' && typeof pkg.version === 'string') return pkg.version;
+    } catch { /* try the next */ }
+  }
+  return '0.0.0';
+}
