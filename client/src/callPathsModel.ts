@@ -27,7 +27,7 @@ export interface CallPathNode {
   /** Plain text for screen readers and tests: label and description. */
   accessibilityLabel: string;
   collapsible: Collapsible;
-  /** Where a click takes the user (absent for function and context nodes without a path). */
+  /** Where a click takes the user: the site, the context's origin, the step (function nodes only expand). */
   location?: NodeLocation;
   children: CallPathNode[];
 }

@@ -69,7 +69,8 @@ class CallPathsProvider implements vscode.TreeDataProvider<CallPathNode>, vscode
     item.tooltip = new vscode.MarkdownString(n.tooltip, true);
     item.accessibilityInformation = { label: n.accessibilityLabel };
     item.contextValue = `gfpLens.${n.kind}`;
-    if (n.location && (n.kind === 'site' || n.kind === 'step')) {
+    // Sites, contexts (their origin) and steps jump to source; with a command a row expands only by its twistie.
+    if (n.location && n.kind !== 'function') {
       item.command = { command: RevealLocationCommand, title: 'Go to Location', arguments: [n.location] };
     }
     return item;
