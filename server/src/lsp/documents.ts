@@ -74,7 +74,11 @@ export class DocumentAnalyzer {
     // Feed every open text first, then query: findings of one file may depend on another open file.
     const ready: TextDocument[] = [];
     for (const doc of docs) {
-      try { this.ensureCurrent(doc); ready.push(doc); } catch (e) { this.connection.console.error(`gfp-lens: analysing ${doc.uri} failed: ${describe(e)}`); }
+      try { this.ensureCurrent(doc); ready.push(doc); } catch (e) {
+        // The engine's view of this file is unknown now: publish nothing rather than stale findings.
+        this.connection.console.error(`gfp-lens: analysing ${doc.uri} failed: ${describe(e)}`);
+        this.sendIfChanged(doc, []);
+      }
     }
     for (const doc of ready) this.publish(doc);
     this.onPublished();
@@ -91,6 +95,10 @@ export class DocumentAnalyzer {
     } catch (e) {
       this.connection.console.error(`gfp-lens: findings for ${doc.uri} failed: ${describe(e)}`);
     }
+    this.sendIfChanged(doc, diagnostics);
+  }
+
+  private sendIfChanged(doc: TextDocument, diagnostics: Diagnostic[]): void {
     const json = JSON.stringify(diagnostics.map(d => ({ ...d, data: undefined })));
     const last = this.published.get(doc.uri);
     if (last && last.version === doc.version && last.json === json) return;

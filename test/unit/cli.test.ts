@@ -1,0 +1,105 @@
+// The bundled CLI (dist/cli.js): check in text/json/sarif, exit codes, usage errors, and `lsp --stdio`.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+function run(args: string[], cwd = ROOT, input?: string) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', input, timeout: 120000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('check samples: gcc-style text, witness path, summary, exit 1', () => {
+  const r = run(['check', 'samples']);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  assert.match(r.stdout, /^samples\/drivers\/misc\/gfpdemo\.c:26:\d+: error: .*\[atomic-alloc\]$/m);
+  assert.match(r.stdout, /^ {4}samples\/drivers\/misc\/gfpdemo\.c:25:\d+: .*\(origin\)$/m, 'witness path indented under the finding');
+  assert.doesNotMatch(r.stdout, /gfpdemo\.c:42:/, 'no finding for the allocation before the lock');
+  assert.match(r.stdout, /^gfp-lens: \d+ errors?, \d+ warnings? in \d+ files?$/m);
+  assert.equal(r.stdout.includes('gfpdemo.c:26:'), true);
+  assert.equal(r.stdout.includes('[atomic-alloc]'), true);
+});
+
+test('check a single file and paths relative to the working directory', () => {
+  const r = run(['check', 'gfpdemo.c', '--no-progress'], path.join(ROOT, 'samples/drivers/misc'));
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^gfpdemo\.c:26:\d+: error: /m);
+});
+
+test('check --format json parses and has relative paths', () => {
+  const r = run(['check', '--format', 'json', 'samples']);
+  assert.equal(r.code, 1, r.stderr);
+  const findings = JSON.parse(r.stdout);
+  assert.ok(Array.isArray(findings) && findings.length > 0);
+  const f = findings.find((x: any) => x.rule === 'atomic-alloc' && x.line === 26);
+  assert.ok(f, r.stdout);
+  assert.equal(f.file, 'samples/drivers/misc/gfpdemo.c');
+  assert.equal(f.severity, 'error');
+  assert.ok(f.path.length >= 2 && f.path.every((st: any) => !path.isAbsolute(st.file)));
+});
+
+test('check --format=sarif is SARIF 2.1.0 with rules, results and code flows', () => {
+  const r = run(['check', '--format=sarif', 'samples']);
+  assert.equal(r.code, 1, r.stderr);
+  const log = JSON.parse(r.stdout);
+  assert.equal(log.version, '2.1.0');
+  const run0 = log.runs[0];
+  assert.equal(run0.tool.driver.name, 'gfp-lens');
+  assert.ok(run0.tool.driver.rules.some((x: any) => x.id === 'atomic-alloc'));
+  const res = run0.results.find((x: any) => x.ruleId === 'atomic-alloc' && x.locations[0].physicalLocation.region.startLine === 26);
+  assert.ok(res);
+  assert.equal(res.level, 'error');
+  assert.equal(res.locations[0].physicalLocation.artifactLocation.uri, 'samples/drivers/misc/gfpdemo.c');
+  assert.equal(run0.tool.driver.rules[res.ruleIndex].id, 'atomic-alloc');
+  assert.ok(res.codeFlows[0].threadFlows[0].locations.length >= 2);
+});
+
+test('a clean tree exits 0', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cli-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'ok.c'), 'static int f(void)\n{\n\treturn 0;\n}\n');
+    const r = run(['check', dir]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /0 errors, 0 warnings/);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('a missing path exits 2 with a clear message', () => {
+  const r = run(['check', 'samples', 'no/such/dir']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^gfp-lens: cannot read no\/such\/dir: no such file or directory$/m);
+  assert.equal(r.stdout, '');
+});
+
+test('usage errors exit 2', () => {
+  for (const args of [['check'], ['check', '--bogus', 'samples'], ['check', '--format', 'xml', 'samples'], ['frobnicate'], [], ['check', '--format']]) {
+    const r = run(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^gfp-lens: /, args.join(' '));
+  }
+  assert.match(run(['check']).stderr, /no paths/);
+});
+
+test('--help and --version', () => {
+  const h = run(['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /gfp-lens check/);
+  const v = run(['--version']);
+  assert.equal(v.code, 0);
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  assert.equal(v.stdout.trim(), `gfp-lens ${pkg.version}`);
+});
+
+test('lsp --stdio answers initialize and shuts down', () => {
+  const msg = (o: unknown) => { const b = JSON.stringify(o); return `Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`; };
+  const input = msg({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } })
+    + msg({ jsonrpc: '2.0', id: 2, method: 'shutdown' }) + msg({ jsonrpc: '2.0', method: 'exit' });
+  const r = spawnSync(process.execPath, [CLI, 'lsp', '--stdio'], { cwd: ROOT, encoding: 'utf8', input, timeout: 30000 });
+  assert.match(r.stdout, /"name":"gfp-lens"/, r.stderr);
+  assert.match(r.stdout, /"hoverProvider":true/);
+});
