@@ -1,24 +1,240 @@
-// The engine facade: holds per-file summaries, runs the global analysis lazily, answers queries.
-import type { AllocationInfo, EngineOptions, EngineProblem, Finding, FunctionInfo, HoverResult } from './types';
+// The engine facade: holds per-file summaries (and the text of files given to it directly, for fixes),
+// runs the global analysis lazily when something changed, and answers queries with plain data.
+import { Analysis, type CheckSite, type RawFinding } from './analysis';
+import { fixesFor } from './fixes';
+import { applyScope, bitsName } from './gfp';
+import { renderAllocationHover, renderFunctionHover, renderFlagHover, renderScopeHover } from './hover';
+import { createParser, type CParser } from './parser';
+import type { FileSummary } from './summary';
+import { summarize } from './summarize';
+import {
+  RULES, type AllocationInfo, type Confidence, type ContextInfo, type EngineOptions, type EngineProblem, type Finding,
+  type FunctionInfo, type HoverResult, type Position, type Span, type Tri,
+} from './types';
+import { GFP_NAMES } from './gfp';
+
+const CONF: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+
+interface FileEntry { summary: FileSummary; text?: string; lines?: number[] }
 
 export class Engine {
-  constructor(public options: EngineOptions = {}) {}
+  private entries = new Map<string, FileEntry>();
+  private analysis: Analysis | null = null;
+  private byFile: Map<string, RawFinding[]> | null = null;
+  private extraProblems: EngineProblem[] = [];
+
+  constructor(private parser: CParser, public options: EngineOptions = {}) {}
+
   /** Replace settings; the next query re-analyses. */
-  setOptions(options: EngineOptions): void { this.options = options; }
-  /** (Re)summarize one file from its text. Never throws on bad input. */
-  updateFile(file: string, text: string): void { void file; void text; throw new Error('not implemented yet'); }
-  removeFile(file: string): void { void file; }
-  files(): string[] { return []; }
-  /** Findings of one file, or of all files. */
-  findings(file?: string): Finding[] { void file; return []; }
+  setOptions(options: EngineOptions): void { this.options = options; this.invalidate(); }
+
+  /** (Re)summarize one file from its text and keep the text (for fixes and hovers). Never throws on bad input. */
+  updateFile(file: string, text: string): void {
+    this.entries.set(file, { summary: this.summarizeSafely(file, text), text });
+    this.invalidate();
+  }
+
+  /** Add a summary computed elsewhere (worker, cache) without keeping the text. */
+  addSummary(summary: FileSummary): void {
+    const cur = this.entries.get(summary.file);
+    if (cur?.text !== undefined) return; // an open document wins over the disk
+    this.entries.set(summary.file, { summary });
+    this.invalidate();
+  }
+
+  /** Summarize a file's text without keeping the text (bulk indexing). */
+  indexText(file: string, text: string): FileSummary {
+    const summary = this.summarizeSafely(file, text);
+    this.addSummary(summary);
+    return summary;
+  }
+
+  summarizeSafely(file: string, text: string): FileSummary {
+    const max = this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    if (text.length > max) {
+      return emptySummary(file, `file is ${Math.round(text.length / 1024)} KiB, over the ${Math.round(max / 1024)} KiB limit (gfpLens.maxFileSizeKB): skipped`);
+    }
+    try {
+      return summarize(this.parser, file, text, { extraAllocators: this.options.extraAllocators });
+    } catch (e) {
+      return emptySummary(file, `could not analyse: ${(e as Error).message}`);
+    }
+  }
+
+  /** Forget the kept text of a file (document closed) but keep its summary. */
+  releaseText(file: string): void {
+    const cur = this.entries.get(file);
+    if (cur) { cur.text = undefined; cur.lines = undefined; }
+  }
+
+  removeFile(file: string): void { if (this.entries.delete(file)) this.invalidate(); }
+  hasFile(file: string): boolean { return this.entries.has(file); }
+  files(): string[] { return [...this.entries.keys()].sort(); }
+  summaryOf(file: string): FileSummary | undefined { return this.entries.get(file)?.summary; }
+  textOf(file: string): string | undefined { return this.entries.get(file)?.text; }
+
+  private invalidate(): void { this.analysis = null; this.byFile = null; }
+
+  /** Runs the global phase if anything changed since the last run. */
+  analyze(): Analysis {
+    if (!this.analysis) {
+      const a = new Analysis([...this.entries.values()].map((f) => f.summary), { extraRoots: this.options.extraRoots });
+      try { a.run(); } catch (e) { this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` }); }
+      this.analysis = a;
+      this.byFile = new Map();
+      for (const f of a.findings) {
+        const list = this.byFile.get(f.site.node.file) ?? [];
+        list.push(f);
+        this.byFile.set(f.site.node.file, list);
+      }
+    }
+    return this.analysis;
+  }
+
+  private keep(f: RawFinding): boolean {
+    if (this.options.disabledRules?.includes(f.rule)) return false;
+    if (CONF[f.confidence] < CONF[this.options.minConfidence ?? 'low']) return false;
+    const sup = f.site.node.summary.suppressions[f.site.report.line];
+    if (sup && (sup.length === 0 || sup.includes(f.rule))) return false;
+    return true;
+  }
+
+  /** Findings of one file, or of all files, sorted by file and position. */
+  findings(file?: string): Finding[] {
+    this.analyze();
+    const raw = file ? this.byFile!.get(file) ?? [] : [...this.byFile!.values()].flat();
+    const out = raw.filter((f) => this.keep(f)).map((f) => this.toFinding(f));
+    out.sort((a, b) => (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : a.span.startOffset - b.span.startOffset || a.rule.localeCompare(b.rule)));
+    return out;
+  }
+
+  private toFinding(f: RawFinding): Finding {
+    const file = f.site.node.file;
+    const span = this.span(file, f.site.report.offset, f.site.report.end, f.site.report.line, f.site.report.col);
+    const entry = this.entries.get(file);
+    const severity = this.options.severities?.[f.rule] ?? f.severity;
+    const fixes = entry?.text !== undefined ? fixesFor(f, entry.summary, entry.text) : [];
+    return {
+      id: `${f.rule}:${file}:${f.site.report.offset}`, rule: f.rule, severity, message: f.message, span,
+      function: f.site.node.fn.name, path: f.path, confidence: f.confidence, otherPaths: f.otherPaths, fixes,
+    };
+  }
+
+  private lineStarts(file: string): number[] | undefined {
+    const e = this.entries.get(file);
+    if (!e || e.text === undefined) return undefined;
+    if (!e.lines) {
+      e.lines = [0];
+      for (let i = e.text.indexOf('\n'); i >= 0; i = e.text.indexOf('\n', i + 1)) e.lines.push(i + 1);
+    }
+    return e.lines;
+  }
+
+  private position(file: string, offset: number, fallback: Position): Position {
+    const ls = this.lineStarts(file);
+    if (!ls) return fallback;
+    let lo = 0; let hi = ls.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (ls[mid] <= offset) lo = mid; else hi = mid - 1; }
+    return { line: lo, character: offset - ls[lo] };
+  }
+
+  span(file: string, start: number, end: number, line: number, col: number): Span {
+    const s = { line, character: col };
+    return { file, start: s, end: this.position(file, end, { line, character: col + (end - start) }), startOffset: start, endOffset: end };
+  }
+
   /** Allocation sites of a file; with offset, only those in the function containing it. */
-  allocations(file: string, offset?: number): AllocationInfo[] { void file; void offset; return []; }
-  hover(file: string, offset: number): HoverResult | null { void file; void offset; return null; }
-  functionAt(file: string, offset: number): FunctionInfo | null { void file; void offset; return null; }
-  problems(): EngineProblem[] { return []; }
-  dispose(): void {}
+  allocations(file: string, offset?: number): AllocationInfo[] {
+    const a = this.analyze();
+    const nodes = a.functionsOf(file).filter((n) => offset === undefined || (n.fn.offset <= offset && offset <= n.fn.end));
+    const out: AllocationInfo[] = [];
+    for (const n of nodes) for (const s of a.sites.get(n.id) ?? []) if (s.kind !== 'sleep') out.push(this.allocationInfo(a, s));
+    out.sort((x, y) => x.span.startOffset - y.span.startOffset);
+    return out;
+  }
+
+  private allocationInfo(a: Analysis, s: CheckSite): AllocationInfo {
+    const file = s.node.file;
+    const callOffset = s.kind === 'flow' ? s.flowCall!.offset : s.report.offset;
+    const callEnd = s.kind === 'flow' ? s.flowCall!.end : s.report.end;
+    const callLine = s.kind === 'flow' ? s.flowCall!.line : s.report.line;
+    const callCol = s.kind === 'flow' ? s.flowCall!.col : s.report.col;
+    const ctxs = a.contextsAt(s);
+    const contexts: ContextInfo[] = ctxs.map(({ ctx }) => ({ kind: ctx.kind, description: ctx.description, path: ctx.path }));
+    const scopeRef = s.state.scope;
+    const innerScope = s.innerScope && s.innerScope !== 'none' ? s.innerScope : undefined;
+    const scope = scopeRef?.kind === 'noio' || innerScope === 'noio' ? 'noio' : scopeRef?.kind ?? innerScope;
+    const values = s.values;
+    const effective = values.map((v) => (v.bits ? bitsName(applyScope(v.bits, scope ?? 'none')) : v.name));
+    const maySleep: Tri = values.every((v) => v.bits) ? (values.every((v) => v.bits!.sleep) ? 'yes' : values.some((v) => v.bits!.sleep) ? 'maybe' : 'no') : values.some((v) => v.bits?.sleep) ? 'maybe' : 'unknown';
+    const findings = this.findings(file).filter((f) => f.span.startOffset === s.report.offset);
+    const info: AllocationInfo = {
+      span: this.span(file, callOffset, callEnd, callLine, callCol), function: s.node.fn.name, callee: s.callee,
+      requested: s.argText, requestedValues: values.map((v) => v.name + (v.cond ? ` (if ${v.cond.value ? '' : '!'}${v.cond.flag.replace(/^\?:/, '')})` : '')),
+      effectiveValues: [...new Set(effective)], maySleep, contexts, findings,
+    };
+    if (scope) {
+      const ref = scopeRef ?? undefined;
+      info.scope = { kind: scope, file, line: ref?.line ?? callLine, character: ref?.col ?? callCol, text: ref ? ref.text : `memalloc_${scope}_save() in a callee` };
+    }
+    return info;
+  }
+
+  functionAt(file: string, offset: number): FunctionInfo | null {
+    const a = this.analyze();
+    const n = a.functionsOf(file).find((x) => x.fn.offset <= offset && offset <= x.fn.end);
+    if (!n) return null;
+    const contexts: ContextInfo[] = (a.ctxs.get(n.id) ?? []).map((c) => ({ kind: c.kind, description: c.description + (c.scope !== 'none' ? ` (under memalloc_${c.scope} scope)` : ''), path: a.pathOf(c) }));
+    return { name: n.fn.name, span: this.span(file, n.fn.nameStart, n.fn.nameStart + n.fn.name.length, n.fn.line, n.fn.col), contexts };
+  }
+
+  hover(file: string, offset: number): HoverResult | null {
+    const entry = this.entries.get(file);
+    if (!entry) return null;
+    const allocs = this.allocations(file, offset);
+    const site = allocs.find((x) => x.span.startOffset <= offset && offset <= x.span.endOffset);
+    const text = entry.text;
+    const word = text ? wordAt(text, offset) : undefined;
+    if (site) return { span: site.span, markdown: renderAllocationHover(site, word && GFP_NAMES[word.text] ? word.text : undefined) };
+    if (word && text) {
+      const span = this.span(file, word.start, word.end, this.position(file, word.start, { line: 0, character: 0 }).line, this.position(file, word.start, { line: 0, character: 0 }).character);
+      if (GFP_NAMES[word.text]) return { span, markdown: renderFlagHover(word.text) };
+      if (/^memalloc_(noio|nofs)_(save|restore)$/.test(word.text)) return { span, markdown: renderScopeHover(word.text) };
+      const n = this.analyze().functionsOf(file).find((x) => x.fn.nameStart === word.start);
+      if (n) {
+        const info = this.functionAt(file, n.fn.nameStart)!;
+        return { span, markdown: renderFunctionHover(info) };
+      }
+    }
+    return null;
+  }
+
+  problems(): EngineProblem[] {
+    const out: EngineProblem[] = [...this.extraProblems];
+    for (const [file, e] of this.entries) for (const p of e.summary.problems) out.push({ file, message: p });
+    return out;
+  }
+
+  dispose(): void { this.entries.clear(); this.invalidate(); this.parser.delete(); }
+}
+
+function wordAt(text: string, offset: number): { text: string; start: number; end: number } | undefined {
+  let s = offset; let e = offset;
+  while (s > 0 && /[A-Za-z0-9_]/.test(text[s - 1])) s--;
+  while (e < text.length && /[A-Za-z0-9_]/.test(text[e])) e++;
+  return e > s ? { text: text.slice(s, e), start: s, end: e } : undefined;
+}
+
+export function emptySummary(file: string, problem: string): FileSummary {
+  return {
+    version: 0, file, functions: [], bindings: [], structFields: {}, typedefs: {}, gfpDefines: {}, gfpPrototypes: {},
+    hasSchedMmInclude: false, includeInsertOffset: 0, suppressions: {}, problems: [problem],
+  };
 }
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  return new Engine(options);
+  return new Engine(await createParser(), options);
 }
+
+export { RULES };

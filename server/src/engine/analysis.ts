@@ -1,0 +1,622 @@
+// The global phase: builds the kernel-wide call graph from file summaries (direct calls, ops-table
+// pointers, registrations, async hand-offs), computes gfp parameter flows, propagates contexts
+// (atomic / NOIO / NOFS with the memalloc scope in force) from their roots, and evaluates the rules
+// at every allocation and sleeping call. Everything is deterministic: inputs are visited in sorted order.
+import { applyScope, bitsName, NO_BITS, or, substitute, type Bits, type GfpAlt } from './gfp';
+import { isRequestFlag } from './gfpEval';
+import { ATOMIC_REGISTRATIONS, FIELD_ROOTS, HANDOFFS, type ScopeKind } from './kernelApi';
+import type { AllocSite, Binding, CallSite, FileSummary, FnSummary, LockRef, Loc, ScopeRef, SiteState, SleepSite } from './summary';
+import { RULES, type Confidence, type ContextKind, type PathStep, type RuleId, type Severity, type StepKind } from './types';
+
+export interface FnNode { id: number; file: string; fn: FnSummary; summary: FileSummary }
+
+type ScopeState = ScopeKind | 'none';
+
+/** A context arriving at a function entry, linked to where it came from. */
+export interface CtxRec {
+  kind: ContextKind;
+  scope: ScopeState;
+  lost: boolean;
+  req?: boolean;
+  confidence: Confidence;
+  depth: number;
+  node: FnNode;
+  /** Steps that lead from the parent's function into this one (or the origin steps for a root). */
+  steps: PathStep[];
+  parent: CtxRec | null;
+  description: string;
+  arrivals: number;
+}
+
+/** Where a parameter's flags end up: an allocation reached with that parameter. */
+interface FlowRec {
+  clear: Bits;
+  add: Bits;
+  held?: LockRef & { file: string; fnName: string };
+  scope?: ScopeState;
+  /** Steps from the call into the flow function down to the allocation. */
+  steps: PathStep[];
+  alloc: { file: string; site: AllocSite | CallSite; callee: string };
+  released: number;
+}
+
+/** One place a rule is evaluated: a real allocation, a call that passes flags into an allocating function, or a sleeping call. */
+export interface CheckSite {
+  node: FnNode;
+  kind: 'alloc' | 'flow' | 'sleep';
+  /** Report location: the allocation call, or the argument carrying the flags. */
+  report: Loc;
+  callee: string;
+  argText: string;
+  values: GfpAlt[];
+  state: SiteState;
+  /** For flow sites: the lock/scope met inside the callees, and the steps down to the allocator. */
+  innerHeld?: LockRef & { file: string; fnName: string };
+  innerScope?: ScopeState;
+  innerSteps: PathStep[];
+  alloc?: AllocSite;
+  flowCall?: CallSite;
+}
+
+export interface RawFinding {
+  rule: RuleId;
+  severity: Severity;
+  message: string;
+  site: CheckSite;
+  path: PathStep[];
+  confidence: Confidence;
+  otherPaths: number;
+}
+
+export interface SiteContext { kind: ContextKind; description: string; path: PathStep[]; scope: ScopeState; lost: boolean }
+
+const CONF_ORDER: Record<Confidence, number> = { high: 2, medium: 1, low: 0 };
+const minConf = (a: Confidence, b: Confidence): Confidence => (CONF_ORDER[a] <= CONF_ORDER[b] ? a : b);
+const strongest = (a: ScopeState | undefined, b: ScopeState | undefined): ScopeState =>
+  a === 'noio' || b === 'noio' ? 'noio' : a === 'nofs' || b === 'nofs' ? 'nofs' : 'none';
+const MAX_DEPTH = 40;
+const MAX_NAME_CANDIDATES = 8;
+const MAX_FIELD_CANDIDATES = 12;
+
+export interface AnalysisOptions {
+  extraRoots?: Record<string, ContextKind>;
+}
+
+interface Edge { kind: StepKind; site: CallSite; targets: FnNode[]; confidence: Confidence; label: string }
+
+export class Analysis {
+  nodes: FnNode[] = [];
+  private byFile = new Map<string, Map<string, FnNode>>();
+  private byName = new Map<string, FnNode[]>();
+  private headerStatic = new Map<string, FnNode[]>();
+  private structFields = new Map<string, Record<string, string>>();
+  private typedefs = new Map<string, string>();
+  private bindingsByTypeField = new Map<string, Array<{ b: Binding; file: string; node: FnNode }>>();
+  private bindingsByField = new Map<string, Array<{ b: Binding; file: string; node: FnNode }>>();
+  private workByField = new Map<string, Array<{ b: Binding; file: string; node: FnNode }>>();
+  private gfpPrototypes = new Map<string, number>();
+  private edges = new Map<number, Edge[]>();
+  private flows = new Map<number, Map<number, FlowRec[]>>();
+  ctxs = new Map<number, CtxRec[]>();
+  sites = new Map<number, CheckSite[]>();
+  findings: RawFinding[] = [];
+
+  constructor(private summaries: FileSummary[], private options: AnalysisOptions = {}) {}
+
+  run(): void {
+    this.index();
+    for (const n of this.nodes) this.edges.set(n.id, this.computeEdges(n));
+    this.computeFlows();
+    this.collectSites();
+    this.propagate();
+    this.evaluate();
+  }
+
+  // ---------- indexing ----------
+  private index(): void {
+    const files = [...this.summaries].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    for (const s of files) {
+      const local = new Map<string, FnNode>();
+      this.byFile.set(s.file, local);
+      const isHeader = s.file.endsWith('.h');
+      for (const fn of s.functions) {
+        const node: FnNode = { id: this.nodes.length, file: s.file, fn, summary: s };
+        this.nodes.push(node);
+        if (!local.has(fn.name)) local.set(fn.name, node);
+        if (!fn.isStatic) push(this.byName, fn.name, node);
+        else if (isHeader) push(this.headerStatic, fn.name, node);
+      }
+      for (const [tag, fields] of Object.entries(s.structFields)) {
+        const cur = this.structFields.get(tag);
+        this.structFields.set(tag, cur ? { ...fields, ...cur } : fields);
+      }
+      for (const [t, tag] of Object.entries(s.typedefs)) if (!this.typedefs.has(t)) this.typedefs.set(t, tag);
+      for (const [name, idx] of Object.entries(s.gfpPrototypes)) this.gfpPrototypes.set(name, idx);
+    }
+    for (const s of files) {
+      for (const b of s.bindings) {
+        const targets = this.resolveName(s.file, b.fn);
+        if (!targets.length) continue;
+        for (const node of targets.slice(0, 1)) {
+          const field = b.chain[b.chain.length - 1];
+          const entry = { b, file: s.file, node };
+          if (b.via === 'work') { push(this.workByField, field, entry); continue; }
+          const type = b.structType ?? this.ownerType(b.baseType, b.chain);
+          if (type) push(this.bindingsByTypeField, `${type}.${field}`, entry);
+          push(this.bindingsByField, field, entry);
+        }
+      }
+    }
+  }
+
+  private canonType(t: string | undefined): string | undefined {
+    if (!t) return undefined;
+    let cur = t;
+    for (let i = 0; i < 4 && this.typedefs.has(cur) && this.typedefs.get(cur) !== cur; i++) cur = this.typedefs.get(cur)!;
+    return cur;
+  }
+
+  /** The struct type that owns the last field of `chain`, starting from `baseType`. */
+  private ownerType(baseType: string | undefined, chain: string[]): string | undefined {
+    let t = this.canonType(baseType);
+    for (let i = 0; t && i < chain.length - 1; i++) t = this.canonType(this.structFields.get(t)?.[chain[i]] || undefined);
+    return t;
+  }
+
+  resolveName(file: string, name: string): FnNode[] {
+    const local = this.byFile.get(file)?.get(name);
+    if (local) return [local];
+    const global = this.byName.get(name);
+    if (global && global.length) return global;
+    return this.headerStatic.get(name) ?? [];
+  }
+
+  functionsOf(file: string): FnNode[] { return [...(this.byFile.get(file)?.values() ?? [])]; }
+
+  // ---------- edges ----------
+  private computeEdges(n: FnNode): Edge[] {
+    const out: Edge[] = [];
+    for (const c of n.fn.calls) {
+      if (c.callee) {
+        const h = HANDOFFS[c.callee];
+        if (h) {
+          let targets: FnNode[] = []; let confidence: Confidence = 'high';
+          if (h.fnArg >= 0) {
+            const ref = c.args[h.fnArg]?.fnRef;
+            if (ref) targets = this.resolveName(n.file, ref);
+          } else if (h.workArg !== undefined) {
+            const fr = c.args[h.workArg]?.fieldRef;
+            const field = fr?.field ?? c.args[h.workArg]?.text.replace(/^&/, '');
+            const all = field ? this.workByField.get(field) ?? [] : [];
+            const same = all.filter((e) => e.file === n.file);
+            const pick = same.length ? same : all;
+            confidence = same.length ? (same.length === 1 ? 'high' : 'medium') : 'low';
+            if (pick.length <= MAX_FIELD_CANDIDATES) targets = uniq(pick.map((e) => e.node));
+          }
+          if (targets.length) out.push({ kind: 'handoff', site: c, targets, confidence, label: h.label });
+          continue;
+        }
+        if (ATOMIC_REGISTRATIONS[c.callee]) continue;
+        const targets = this.resolveName(n.file, c.callee);
+        if (targets.length && targets.length <= MAX_NAME_CANDIDATES) {
+          out.push({ kind: 'call', site: c, targets, confidence: targets.length === 1 ? 'high' : 'medium', label: '' });
+        }
+      } else if (c.pointer) {
+        const field = c.pointer.chain[c.pointer.chain.length - 1];
+        const owner = this.ownerType(c.pointer.baseType, c.pointer.chain);
+        let entries = owner ? this.bindingsByTypeField.get(`${owner}.${field}`) : undefined;
+        let confidence: Confidence = 'high';
+        if (!entries || !entries.length) {
+          if (c.pointer.chain.length === 1 && !c.pointer.baseType) continue; // plain function-pointer variable: unknown
+          entries = this.bindingsByField.get(field) ?? [];
+          confidence = 'low';
+        } else if (entries.length > 3) confidence = 'medium';
+        const targets = uniq(entries.map((e) => e.node));
+        if (targets.length && targets.length <= MAX_FIELD_CANDIDATES) out.push({ kind: 'pointer', site: c, targets, confidence, label: field });
+      }
+    }
+    return out;
+  }
+
+  // ---------- gfp parameter flows ----------
+  private computeFlows(): void {
+    // base: allocations whose flags are a parameter
+    for (const n of this.nodes) {
+      for (const a of n.fn.allocs) {
+        for (const v of a.values) {
+          if (v.param === undefined) continue;
+          this.addFlow(n, v.param, {
+            clear: v.clear ?? NO_BITS, add: v.add ?? NO_BITS, held: heldOf(a.state, n), scope: a.state.scope?.kind, released: a.state.released,
+            steps: [allocStep(n.file, a, n.fn.name)], alloc: { file: n.file, site: a, callee: a.callee },
+          });
+        }
+      }
+      // calls to prototypes with gfp_t parameters that have no definition anywhere: treat as allocators
+      for (const c of n.fn.calls) {
+        if (!c.callee) continue;
+        const pi = this.gfpPrototypes.get(c.callee);
+        if (pi === undefined || this.resolveName(n.file, c.callee).length) continue;
+        for (const v of c.args[pi]?.values ?? []) {
+          if (v.param === undefined) continue;
+          this.addFlow(n, v.param, {
+            clear: v.clear ?? NO_BITS, add: v.add ?? NO_BITS, held: heldOf(c.state, n), scope: c.state.scope?.kind, released: c.state.released,
+            steps: [{ kind: 'alloc', file: n.file, line: c.line, character: c.col, text: `${c.callee}(${c.args[pi].text}) (declared with a gfp_t parameter)` }],
+            alloc: { file: n.file, site: c, callee: c.callee },
+          });
+        }
+      }
+    }
+    // transitive: a parameter passed on to a function whose parameter flows
+    let changed = true;
+    for (let round = 0; changed && round < 12; round++) {
+      changed = false;
+      for (const n of this.nodes) {
+        for (const e of this.edges.get(n.id) ?? []) {
+          if (e.kind !== 'call') continue;
+          for (const t of e.targets) {
+            const tf = this.flows.get(t.id);
+            if (!tf) continue;
+            for (const [q, recs] of tf) {
+              for (const v of e.site.args[q]?.values ?? []) {
+                if (v.param === undefined) continue;
+                const rec = recs[0];
+                const next: FlowRec = {
+                  clear: or(v.clear ?? NO_BITS, rec.clear), add: or(v.add ?? NO_BITS, rec.add),
+                  held: heldOf(e.site.state, n) ?? (e.site.state.released ? undefined : rec.held),
+                  scope: strongest(e.site.state.scope?.kind, rec.scope), released: e.site.state.released,
+                  steps: [callStep(n, e.site, t, 'call'), ...rec.steps], alloc: rec.alloc,
+                };
+                if (this.addFlow(n, v.param, next)) changed = true;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private addFlow(n: FnNode, param: number, rec: FlowRec): boolean {
+    let m = this.flows.get(n.id);
+    if (!m) { m = new Map(); this.flows.set(n.id, m); }
+    const list = m.get(param) ?? [];
+    if (list.length >= 2) return false;
+    if (list.some((r) => r.alloc.site === rec.alloc.site)) return false;
+    list.push(rec);
+    list.sort((a, b) => a.steps.length - b.steps.length);
+    m.set(param, list);
+    return true;
+  }
+
+  // ---------- sites ----------
+  private collectSites(): void {
+    for (const n of this.nodes) {
+      const list: CheckSite[] = [];
+      for (const a of n.fn.allocs) {
+        list.push({ node: n, kind: 'alloc', report: a, callee: a.callee, argText: a.argText, values: a.values, state: a.state, innerSteps: [], alloc: a });
+      }
+      for (const s of n.fn.sleeps) {
+        list.push({ node: n, kind: 'sleep', report: s, callee: s.callee, argText: '', values: [], state: s.state, innerSteps: [] });
+      }
+      for (const e of this.edges.get(n.id) ?? []) {
+        if (e.kind !== 'call') continue;
+        const t = e.targets[0];
+        const tf = this.flows.get(t.id);
+        if (!tf) continue;
+        for (const [q, recs] of tf) {
+          const arg = e.site.args[q];
+          if (!arg || !arg.values) continue;
+          const consts = arg.values.filter((v) => v.param === undefined);
+          if (!consts.length) continue;
+          const rec = recs[0];
+          const values = consts.map((v) => substitute({ name: arg.text, param: 0, clear: rec.clear, add: rec.add }, v));
+          const argLoc = this.locIn(n, arg.start, arg.end, e.site);
+          list.push({
+            node: n, kind: 'flow', report: argLoc, callee: t.fn.name, argText: arg.text, values, state: e.site.state,
+            innerHeld: rec.released ? undefined : rec.held, innerScope: rec.scope, innerSteps: [callStep(n, e.site, t, 'call'), ...rec.steps], flowCall: e.site,
+          });
+        }
+      }
+      // prototypes with gfp_t params and no definition: the call is the allocation
+      for (const c of n.fn.calls) {
+        if (!c.callee) continue;
+        const pi = this.gfpPrototypes.get(c.callee);
+        if (pi === undefined || this.resolveName(n.file, c.callee).length) continue;
+        const arg = c.args[pi];
+        const consts = (arg?.values ?? []).filter((v) => v.param === undefined);
+        if (!arg || !consts.length) continue;
+        list.push({
+          node: n, kind: 'flow', report: this.locIn(n, arg.start, arg.end, c), callee: c.callee, argText: arg.text, values: consts, state: c.state,
+          innerSteps: [{ kind: 'alloc', file: n.file, line: c.line, character: c.col, text: `${c.callee}(…, ${arg.text}) may allocate (declared with a gfp_t parameter, no definition indexed)` }], flowCall: c,
+        });
+      }
+      if (list.length) this.sites.set(n.id, list);
+    }
+  }
+
+  /** Line/col of an argument: same line as the call unless the text says otherwise. */
+  private locIn(n: FnNode, start: number, end: number, call: CallSite): Loc {
+    void n;
+    const arg = call.args.find((a) => a.start === start);
+    return { offset: start, end, line: arg?.line ?? call.line, col: arg?.col ?? call.col };
+  }
+
+  // ---------- propagation ----------
+  private addCtx(node: FnNode, rec: Omit<CtxRec, 'arrivals' | 'node'>, queue: CtxRec[]): void {
+    const list = this.ctxs.get(node.id) ?? [];
+    const same = list.find((c) => c.kind === rec.kind && c.scope === rec.scope && c.lost === rec.lost && c.req === rec.req);
+    if (same) {
+      same.arrivals++;
+      if (CONF_ORDER[rec.confidence] > CONF_ORDER[same.confidence] && rec.depth <= same.depth + 2) {
+        Object.assign(same, rec, { arrivals: same.arrivals, node });
+      }
+      return;
+    }
+    if (list.length >= 12) return;
+    const full: CtxRec = { ...rec, node, arrivals: 1 };
+    list.push(full);
+    this.ctxs.set(node.id, list);
+    queue.push(full);
+  }
+
+  private propagate(): void {
+    const queue: CtxRec[] = [];
+    // entry roots: registrations, ops-table fields, annotations, settings
+    for (const n of this.nodes) {
+      for (const c of n.fn.calls) {
+        const reg = c.callee ? ATOMIC_REGISTRATIONS[c.callee] : undefined;
+        if (!reg) continue;
+        const ref = c.args[reg.fnArg]?.fnRef;
+        if (!ref) continue;
+        for (const t of this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES)) {
+          this.addCtx(t, {
+            kind: 'atomic', scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
+            description: `${ref}() is a ${reg.label}, registered by ${c.callee}() at ${base(n.file)}:${c.line + 1}`,
+            steps: [
+              { kind: 'origin', file: n.file, line: c.line, character: c.col, text: `${c.callee}() registers ${ref}() as a ${reg.label}` },
+              { kind: 'registration', file: t.file, line: t.fn.line, character: t.fn.col, text: `${ref}() runs in atomic context (${reg.label})` },
+            ],
+          }, queue);
+        }
+      }
+    }
+    for (const [key, entries] of [...this.bindingsByTypeField.entries()].sort()) {
+      const [type, field] = key.split('.');
+      const root = FIELD_ROOTS.find((r) => r.field === field && r.structs.includes(type));
+      if (!root) continue;
+      for (const { b, file, node } of entries) {
+        this.addCtx(node, {
+          kind: root.kind, scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
+          description: `${b.fn}() is the ${root.label}, set at ${base(file)}:${b.line + 1}`,
+          steps: [
+            { kind: 'origin', file, line: b.line, character: b.col, text: `.${field} = ${b.fn} (struct ${type}): ${root.label}` },
+            { kind: 'registration', file: node.file, line: node.fn.line, character: node.fn.col, text: `${b.fn}() runs on the ${root.kind === 'atomic' ? 'atomic' : root.kind.toUpperCase() + '-required'} path` },
+          ],
+        }, queue);
+      }
+    }
+    for (const n of this.nodes) {
+      const kind = n.fn.annotation ?? this.options.extraRoots?.[n.fn.name];
+      if (!kind || kind === 'process') continue;
+      const how = n.fn.annotation ? `annotated "${n.fn.annotationText}"` : 'listed in gfpLens.extraRoots';
+      this.addCtx(n, {
+        kind, scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
+        description: `${n.fn.name}() is ${how}`,
+        steps: [{ kind: 'origin', file: n.file, line: n.fn.line, character: n.fn.col, text: `${n.fn.name}() ${how}` }],
+      }, queue);
+    }
+    // call-site roots: calls made while holding a lock, or inside a filesystem transaction
+    for (const n of this.nodes) {
+      for (const e of this.edges.get(n.id) ?? []) {
+        if (e.kind === 'handoff') continue;
+        const lock = e.site.state.held[e.site.state.held.length - 1];
+        for (const t of e.targets) {
+          if (lock) {
+            this.addCtx(t, {
+              kind: 'atomic', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
+              description: `${lockWhat(lock)} \`${lock.text}\` held in ${n.fn.name}() at ${base(n.file)}:${lock.line + 1}`,
+              steps: [lockStep(n, lock), callStep(n, e.site, t, e.kind)],
+            }, queue);
+          }
+          const txn = e.site.state.nofsTxn;
+          if (txn && !e.site.state.scope) {
+            this.addCtx(t, {
+              kind: 'nofs', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
+              description: `inside the filesystem transaction started by ${txn.text} in ${n.fn.name}() at ${base(n.file)}:${txn.line + 1}`,
+              steps: [{ kind: 'origin', file: n.file, line: txn.line, character: txn.col, text: `${txn.text} starts a transaction in ${n.fn.name}()` }, callStep(n, e.site, t, e.kind)],
+            }, queue);
+          }
+        }
+      }
+    }
+    // BFS (queue order = roots in sorted order, then by depth)
+    for (let qi = 0; qi < queue.length; qi++) {
+      const x = queue[qi];
+      if (x.depth >= MAX_DEPTH) continue;
+      for (const e of this.edges.get(x.node.id) ?? []) {
+        const st = e.site.state;
+        if (x.kind === 'atomic' && (e.kind === 'handoff' || st.released > 0)) continue;
+        let scope: ScopeState; let lost = x.lost;
+        if (e.kind === 'handoff') {
+          const here = strongest(x.scope, st.scope?.kind);
+          if (here !== 'none') lost = true;
+          scope = 'none';
+        } else scope = strongest(x.scope, st.scope?.kind);
+        const req = st.maySleepReq ?? (e.kind === 'handoff' ? x.req : x.req);
+        for (const t of e.targets) {
+          this.addCtx(t, {
+            kind: x.kind, scope, lost, req, confidence: minConf(x.confidence, e.confidence), depth: x.depth + 1, parent: x,
+            description: x.description, steps: [callStep(x.node, e.site, t, e.kind, e.label)],
+          }, queue);
+        }
+      }
+    }
+  }
+
+  /** Full witness path of a context record, origin first. */
+  pathOf(c: CtxRec): PathStep[] {
+    const chain: CtxRec[] = [];
+    for (let cur: CtxRec | null = c; cur; cur = cur.parent) chain.unshift(cur);
+    return chain.flatMap((x) => x.steps);
+  }
+
+  // ---------- rules ----------
+  /** The contexts that reach a check site, with full paths ending at the site. */
+  contextsAt(s: CheckSite): Array<{ ctx: SiteContext; confidence: Confidence; req?: boolean }> {
+    const out: Array<{ ctx: SiteContext; confidence: Confidence; req?: boolean }> = [];
+    const tail = this.siteTail(s);
+    const held = s.state.held[s.state.held.length - 1];
+    if (held) {
+      out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, description: `${lockWhat(held)} \`${held.text}\` held in ${s.node.fn.name}() at ${base(s.node.file)}:${held.line + 1}`, path: [lockStep(s.node, held), ...tail] }, confidence: 'high', req: s.state.maySleepReq });
+    } else if (s.innerHeld) {
+      const h = s.innerHeld;
+      out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, description: `${lockWhat(h)} \`${h.text}\` held in ${h.fnName}() at ${base(h.file)}:${h.line + 1}`, path: [...tail.slice(0, -1), { kind: 'origin', file: h.file, line: h.line, character: h.col, text: `${h.text} in ${h.fnName}()` }, tail[tail.length - 1]] }, confidence: 'high', req: s.state.maySleepReq });
+    }
+    if (s.state.nofsTxn) {
+      const t = s.state.nofsTxn;
+      out.push({ ctx: { kind: 'nofs', scope: 'none', lost: false, description: `inside the filesystem transaction started by ${t.text} at ${base(s.node.file)}:${t.line + 1}`, path: [{ kind: 'origin', file: s.node.file, line: t.line, character: t.col, text: `${t.text} starts a transaction in ${s.node.fn.name}()` }, ...tail] }, confidence: 'high', req: s.state.maySleepReq });
+    }
+    for (const c of this.ctxs.get(s.node.id) ?? []) {
+      if (c.kind === 'atomic' && (s.state.released > 0)) continue;
+      out.push({ ctx: { kind: c.kind, scope: c.scope, lost: c.lost, description: c.description, path: [...this.pathOf(c), ...tail] }, confidence: c.confidence, req: s.state.maySleepReq ?? c.req });
+    }
+    return out;
+  }
+
+  private siteTail(s: CheckSite): PathStep[] {
+    if (s.kind === 'flow') return s.innerSteps;
+    const what = s.kind === 'sleep' ? `${s.callee}() may sleep` : `${s.callee}(${s.argText || 'implicit GFP_KERNEL'})`;
+    return [{ kind: 'alloc', file: s.node.file, line: s.report.line, character: s.report.col, text: `${what} in ${s.node.fn.name}()` }];
+  }
+
+  /** Values that hold on this path: request-flag conditionals resolved by `req`; others uncertain. */
+  static certainValues(values: GfpAlt[], req: boolean | undefined): { certain: GfpAlt[]; uncertain: GfpAlt[] } {
+    const certain: GfpAlt[] = []; const uncertain: GfpAlt[] = [];
+    for (const v of values) {
+      if (v.unknown || v.param !== undefined || !v.bits) { uncertain.push(v); continue; }
+      if (v.cond) {
+        if (isRequestFlag(v.cond.flag)) {
+          if (req === undefined) { uncertain.push(v); continue; }
+          if (req !== v.cond.value) continue;
+        } else { uncertain.push(v); continue; }
+      }
+      certain.push(v);
+    }
+    // an opaque ?: whose every branch is known counts as certain when all branches agree
+    if (!certain.length && uncertain.length && uncertain.every((v) => v.bits && v.cond && !isRequestFlag(v.cond.flag))) {
+      return { certain: [], uncertain };
+    }
+    return { certain, uncertain };
+  }
+
+  effectiveScope(s: CheckSite, ctx: SiteContext): ScopeState {
+    return strongest(strongest(ctx.scope, s.state.scope?.kind), s.innerScope);
+  }
+
+  private evaluate(): void {
+    for (const n of this.nodes) {
+      for (const s of this.sites.get(n.id) ?? []) {
+        const byRule = new Map<RuleId, Array<{ path: PathStep[]; confidence: Confidence; message: string }>>();
+        for (const { ctx, confidence, req } of this.contextsAt(s)) {
+          const verdict = this.judge(s, ctx, req);
+          if (!verdict) continue;
+          const list = byRule.get(verdict.rule) ?? [];
+          list.push({ path: ctx.path, confidence, message: verdict.message });
+          byRule.set(verdict.rule, list);
+        }
+        for (const [rule, list] of byRule) {
+          list.sort((a, b) => CONF_ORDER[b.confidence] - CONF_ORDER[a.confidence] || a.path.length - b.path.length || pathKey(a.path).localeCompare(pathKey(b.path)));
+          const best = list[0];
+          this.findings.push({ rule, severity: RULES[rule].severity, message: best.message, site: s, path: best.path, confidence: best.confidence, otherPaths: list.length - 1 });
+        }
+        // redundant GFP_NOIO / GFP_NOFS inside a scope
+        if (s.kind === 'alloc' && s.state.scope) {
+          const t = s.argText.trim();
+          const sc = s.state.scope;
+          if ((t === 'GFP_NOIO' && sc.kind === 'noio') || (t === 'GFP_NOFS' && (sc.kind === 'nofs' || sc.kind === 'noio'))) {
+            this.findings.push({
+              rule: 'redundant-flag', severity: RULES['redundant-flag'].severity, site: s, confidence: 'high', otherPaths: 0,
+              message: `${t} is redundant here: ${sc.text} at line ${sc.line + 1} already makes every allocation of this task ${sc.kind === 'noio' ? 'GFP_NOIO' : 'GFP_NOFS'}. Plain GFP_KERNEL states the intent and keeps working if the scope moves.`,
+              path: [{ kind: 'scope', file: n.file, line: sc.line, character: sc.col, text: `${sc.text} in ${n.fn.name}()` }, ...this.siteTail(s)],
+            });
+          }
+        }
+      }
+      for (const issue of n.fn.scopeIssues) {
+        this.findings.push({
+          rule: 'unbalanced-scope', severity: RULES['unbalanced-scope'].severity, message: issue.message, confidence: 'high', otherPaths: 0,
+          site: { node: n, kind: 'alloc', report: issue, callee: '', argText: '', values: [], state: { held: [], released: 0 }, innerSteps: [] },
+          path: [{ kind: 'scope', file: n.file, line: issue.line, character: issue.col, text: issue.message.split(':')[0] }],
+        });
+      }
+    }
+  }
+
+  judge(s: CheckSite, ctx: SiteContext, req: boolean | undefined): { rule: RuleId; message: string } | undefined {
+    const fnName = s.node.fn.name;
+    if (s.kind === 'sleep') {
+      if (ctx.kind !== 'atomic') return undefined;
+      return { rule: 'atomic-sleep', message: `${s.callee}() may sleep, but ${fnName}() can run in atomic context: ${ctx.description}. Sleeping here is a "scheduling while atomic" bug.` };
+    }
+    const { certain } = Analysis.certainValues(s.values, req);
+    if (!certain.length) return undefined;
+    const where = s.kind === 'flow' ? `${s.argText} passed to ${s.callee}() reaches an allocation` : `${s.callee}(${s.argText || '…'})`;
+    if (ctx.kind === 'atomic') {
+      const bad = certain.find((v) => v.bits!.sleep);
+      if (!bad) return undefined;
+      return { rule: 'atomic-alloc', message: `${where} may sleep (${bad.name} allows direct reclaim), but ${fnName}() runs in atomic context: ${ctx.description}. Use GFP_ATOMIC or GFP_NOWAIT, or allocate before entering the atomic section.` };
+    }
+    const scope = this.effectiveScope(s, ctx);
+    const bad = certain.find((v) => {
+      const eff = applyScope(v.bits!, scope);
+      return ctx.kind === 'noio' ? eff.sleep && eff.io : eff.sleep && eff.fs;
+    });
+    if (!bad) return undefined;
+    const eff = bitsName(applyScope(bad.bits!, scope));
+    if (ctx.lost) {
+      return { rule: 'scope-lost', message: `${where} allocates with ${ctx.kind === 'noio' ? '__GFP_IO' : '__GFP_FS'} (effectively ${eff}) in work handed off from a ${ctx.kind === 'noio' ? 'block I/O' : 'filesystem reclaim'} path that holds a memalloc scope: the scope belongs to the queuing task and does not follow the work (${ctx.description}). Open the scope in the worker, or use ${ctx.kind === 'noio' ? 'GFP_NOIO' : 'GFP_NOFS'}.` };
+    }
+    if (ctx.kind === 'noio') {
+      return { rule: 'noio-alloc', message: `${where} may start I/O from reclaim (${bad.name}, effectively ${eff}) on a block I/O path: ${ctx.description}. Reclaim can recurse into the I/O being served and deadlock; use GFP_NOIO or a memalloc_noio_save()/restore() scope.` };
+    }
+    return { rule: 'nofs-alloc', message: `${where} may recurse into the filesystem from reclaim (${bad.name}, effectively ${eff}) on a filesystem reclaim path: ${ctx.description}. Use GFP_NOFS or a memalloc_nofs_save()/restore() scope.` };
+  }
+}
+
+// ---------- helpers ----------
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void { const l = m.get(k); if (l) l.push(v); else m.set(k, [v]); }
+function uniq<T>(xs: T[]): T[] { return [...new Set(xs)]; }
+export function base(file: string): string { const i = file.lastIndexOf('/'); return i >= 0 ? file.slice(i + 1) : file; }
+function pathKey(p: PathStep[]): string { return p.map((s) => `${s.file}:${s.line}`).join('>'); }
+
+function lockWhat(l: LockRef): string {
+  switch (l.kind) {
+    case 'rcu': return 'RCU read-side section';
+    case 'irq': return 'interrupts disabled by';
+    case 'bh': return 'bottom halves disabled by';
+    case 'preempt': return 'preemption disabled by';
+    case 'preload': return 'preemption disabled by';
+    default: return 'lock';
+  }
+}
+
+function heldOf(st: SiteState, n: FnNode): (LockRef & { file: string; fnName: string }) | undefined {
+  const h = st.held[st.held.length - 1];
+  return h ? { ...h, file: n.file, fnName: n.fn.name } : undefined;
+}
+
+function lockStep(n: FnNode, lock: LockRef): PathStep {
+  return { kind: 'origin', file: n.file, line: lock.line, character: lock.col, text: `${lock.text} in ${n.fn.name}()` };
+}
+
+function callStep(from: FnNode, site: CallSite, to: FnNode, kind: StepKind, label = ''): PathStep {
+  const text = kind === 'handoff' ? `${from.fn.name}() hands ${to.fn.name}() off (${site.callee}${label ? `, ${label}` : ''})`
+    : kind === 'pointer' ? `${from.fn.name}() calls ${to.fn.name}() through ->${label}`
+      : `${from.fn.name}() calls ${to.fn.name}()`;
+  return { kind, file: from.file, line: site.line, character: site.col, text };
+}
+
+function allocStep(file: string, a: AllocSite, fnName: string): PathStep {
+  return { kind: 'alloc', file, line: a.line, character: a.col, text: `${a.callee}(${a.argText || 'implicit GFP_KERNEL'}) in ${fnName}()` };
+}
+
+export type { ScopeRef, SleepSite };

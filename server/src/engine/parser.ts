@@ -1,0 +1,50 @@
+// The one module that talks to tree-sitter: loads web-tree-sitter + the C grammar (WASM) once,
+// and parses kernel C after offset-preserving blanking (blank.ts). Callers must delete() trees.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Tree, Node, Language as LanguageT } from 'web-tree-sitter';
+// require() (not import) so bundlers pick the CommonJS build of web-tree-sitter.
+import WebTreeSitter = require('web-tree-sitter');
+const { Parser, Language } = WebTreeSitter;
+type Language = LanguageT;
+type Parser = InstanceType<typeof WebTreeSitter.Parser>;
+
+export type { Tree, Node };
+
+let ready: Promise<Language> | null = null;
+
+/** Finds a wasm file next to the bundle (dist/) or in node_modules (tests, tsc output). */
+function locate(file: string, pkgPath: string): string {
+  const candidates = [path.join(__dirname, file), path.join(__dirname, '..', file), path.join(__dirname, '..', '..', '..', 'dist', file)];
+  for (const c of candidates) if (fs.existsSync(c)) return c;
+  return require.resolve(pkgPath);
+}
+
+export function loadLanguage(): Promise<Language> {
+  if (!ready) {
+    ready = (async () => {
+      const runtime = locate('tree-sitter.wasm', 'web-tree-sitter/tree-sitter.wasm');
+      await Parser.init({ locateFile: () => runtime } as object);
+      return Language.load(fs.readFileSync(locate('tree-sitter-c.wasm', 'tree-sitter-c/tree-sitter-c.wasm')));
+    })();
+  }
+  return ready;
+}
+
+/** A parser bound to the C grammar; one per thread. */
+export class CParser {
+  private parser: Parser;
+  constructor(language: Language) {
+    this.parser = new Parser();
+    this.parser.setLanguage(language);
+  }
+  /** Parses already-blanked text. Returns null if tree-sitter gives up (it never should). */
+  parse(blanked: string, oldTree?: Tree | null): Tree | null {
+    return this.parser.parse(blanked, oldTree ?? null);
+  }
+  delete(): void { this.parser.delete(); }
+}
+
+export async function createParser(): Promise<CParser> {
+  return new CParser(await loadLanguage());
+}

@@ -1,0 +1,878 @@
+// Builds a FileSummary from one file's text: function definitions with their calls, allocation sites,
+// sleeping calls and the lock/scope state at each (a flow-sensitive walk of each body), ops-table
+// bindings, struct field types, gfp #defines, includes and suppression comments. Never throws on input.
+import { blankKernelC, type ScopedGuard } from './blank';
+import type { CParser, Node } from './parser';
+import { evalGfp, type EvalEnv } from './gfpEval';
+import {
+  allocatorGfpIndex, atomicGuard, regionApi, scopeRestore, scopeSave, SLEEPING_CALLS, TRYLOCKS, requestFlagSetter,
+  NOFS_REGIONS, WORK_INIT, type AtomicKind,
+} from './kernelApi';
+import {
+  SUMMARY_VERSION, type AllocSite, type ArgSummary, type Binding, type CallSite, type FileSummary, type FnSummary,
+  type Loc, type LockRef, type Param, type ScopeIssue, type ScopeRef, type SiteState,
+} from './summary';
+import type { ContextKind } from './types';
+
+export interface SummarizeOptions { extraAllocators?: Record<string, number> }
+
+/** Mutable walk state along one path. Treated as immutable once shared (clone before changing). */
+interface St {
+  held: LockRef[];
+  released: number;
+  scopesMust: ScopeRef[];
+  scopesMay: ScopeRef[];
+  maySleepReq?: boolean;
+  txn?: Loc & { text: string };
+}
+
+const NOFS_ENDS = new Set(Object.values(NOFS_REGIONS).flat());
+
+function cloneSt(s: St): St {
+  return { held: s.held.slice(), released: s.released, scopesMust: s.scopesMust.slice(), scopesMay: s.scopesMay.slice(), maySleepReq: s.maySleepReq, txn: s.txn };
+}
+
+function join(a: St | null, b: St | null): St | null {
+  if (!a) return b;
+  if (!b) return a;
+  const held = a.held.slice();
+  for (const l of b.held) if (!held.some((h) => h.offset === l.offset && h.key === l.key)) held.push(l);
+  const may = a.scopesMay.slice();
+  for (const s of b.scopesMay) if (!may.some((x) => x.offset === s.offset)) may.push(s);
+  return {
+    held, released: Math.max(a.released, b.released),
+    scopesMust: a.scopesMust.filter((s) => b.scopesMust.some((x) => x.offset === s.offset)),
+    scopesMay: may,
+    maySleepReq: a.maySleepReq === b.maySleepReq ? a.maySleepReq : undefined,
+    txn: a.txn && b.txn ? a.txn : undefined,
+  };
+}
+
+function normKey(t: string): string { return t.replace(/\s+/g, '').replace(/^&/, '').replace(/^\((.*)\)$/, '$1'); }
+
+/** Offsets where lines start, to turn offsets into line/col quickly. */
+function lineStarts(src: string): number[] {
+  const out = [0];
+  for (let i = src.indexOf('\n'); i >= 0; i = src.indexOf('\n', i + 1)) out.push(i + 1);
+  return out;
+}
+
+export class FileSummarizer {
+  private src = '';
+  private lines: number[] = [];
+  private defines: Record<string, string> = {};
+  private scopedGuards = new Map<number, ScopedGuard>();
+  private wrappers = new Map<string, { acquire: boolean }>();
+  private out!: FileSummary;
+
+  constructor(private parser: CParser, private options: SummarizeOptions = {}) {}
+
+  summarize(file: string, text: string): FileSummary {
+    this.out = {
+      version: SUMMARY_VERSION, file, functions: [], bindings: [], structFields: {}, typedefs: {}, gfpDefines: {},
+      gfpPrototypes: {}, hasSchedMmInclude: false, includeInsertOffset: 0, suppressions: {}, problems: [],
+    };
+    if (text.indexOf('\0') >= 0 && /\0{2,}/.test(text.slice(0, 8192))) {
+      this.out.problems.push('binary file (NUL bytes): skipped');
+      return this.out;
+    }
+    this.src = text;
+    this.lines = lineStarts(text);
+    const blanked = blankKernelC(text);
+    this.scopedGuards = new Map(blanked.scopedGuards.map((g) => [g.offset, g]));
+    this.wrappers = new Map();
+    for (const a of blanked.annotations) {
+      if (a.word === '__acquires' || a.word === '__releases') {
+        const name = this.nameBefore(a.offset);
+        if (name) this.wrappers.set(name, { acquire: a.word === '__acquires' });
+      }
+    }
+    this.scanComments();
+    const tree = this.parser.parse(blanked.text);
+    if (!tree) { this.out.problems.push('parser returned no tree'); return this.out; }
+    try {
+      this.collectDefines(tree.rootNode);
+      this.topLevel(tree.rootNode);
+    } catch (e) {
+      this.out.problems.push(`internal error while summarizing: ${(e as Error).message}`);
+    } finally {
+      tree.delete();
+    }
+    return this.out;
+  }
+
+  // ---------- helpers ----------
+  private text(n: Node): string { return this.src.slice(n.startIndex, n.endIndex); }
+  private lineOf(offset: number): number {
+    let lo = 0; let hi = this.lines.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (this.lines[mid] <= offset) lo = mid; else hi = mid - 1; }
+    return lo;
+  }
+  private loc(n: Node): Loc {
+    return { offset: n.startIndex, end: n.endIndex, line: n.startPosition.row, col: n.startPosition.column };
+  }
+  private locAt(offset: number, end = offset): Loc {
+    const line = this.lineOf(offset);
+    return { offset, end, line, col: offset - this.lines[line] };
+  }
+  private indentAt(offset: number): string {
+    const ls = this.lines[this.lineOf(offset)];
+    const m = /^[ \t]*/.exec(this.src.slice(ls, offset));
+    return m ? m[0] : '';
+  }
+  private nameBefore(offset: number): string | undefined {
+    const head = this.src.slice(Math.max(0, offset - 400), offset);
+    const m = /([A-Za-z_][A-Za-z0-9_]*)\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*$/.exec(head);
+    return m ? m[1] : undefined;
+  }
+
+  private scanComments(): void {
+    const re = /gfp-lens-ignore(-next-line)?(?:\s*:?\s*([a-z-]+(?:\s*,\s*[a-z-]+)*))?|gfp-lens:\s*context\s*=\s*(atomic|noio|nofs|process)/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(this.src))) {
+      const line = this.lineOf(m.index);
+      if (m[3]) continue; // annotations are attached per function below
+      const rules = m[2] ? m[2].split(',').map((s) => s.trim()).filter((r) => /-/.test(r)) : [];
+      const target = m[1] ? line + 1 : line;
+      this.out.suppressions[target] = [...(this.out.suppressions[target] ?? []), ...rules];
+      if (!m[1]) {
+        // a comment alone on its line applies to the next line too
+        const before = this.src.slice(this.lines[line], m.index);
+        if (/^\s*(\/\*|\/\/)\s*$/.test(before)) this.out.suppressions[line + 1] = [...(this.out.suppressions[line + 1] ?? []), ...rules];
+      }
+    }
+  }
+
+  private annotationFor(fnStart: number, bodyStart: number): { kind: ContextKind | 'process'; text: string } | undefined {
+    const re = /gfp-lens:\s*context\s*=\s*(atomic|noio|nofs|process)/g;
+    const from = Math.max(0, fnStart - 300);
+    re.lastIndex = from;
+    let m: RegExpExecArray | null;
+    let found: RegExpExecArray | undefined;
+    while ((m = re.exec(this.src)) && m.index < bodyStart + 200) {
+      if (m.index < fnStart) {
+        const between = this.src.slice(m.index, fnStart);
+        if (/[;}]\s*$/.test(between.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '').trim()) || between.split('\n').length > 4) continue;
+      }
+      found = m;
+    }
+    return found ? { kind: found[1] as ContextKind | 'process', text: found[0] } : undefined;
+  }
+
+  private collectDefines(root: Node): void {
+    const re = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]+([^\n]*(?:\\\n[^\n]*)*)/gm;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(this.src))) {
+      const body = m[2].replace(/\\\n/g, ' ').replace(/\/\*.*?\*\//g, '').trim();
+      if (/\bGFP_|__GFP_/.test(body) && body.length < 200) this.defines[m[1]] = body;
+    }
+    this.out.gfpDefines = { ...this.defines };
+    const inc = /^[ \t]*#[ \t]*include[ \t]*[<"]([^>"]+)[>"][^\n]*\n?/gm;
+    while ((m = inc.exec(this.src))) {
+      if (m[1] === 'linux/sched/mm.h') this.out.hasSchedMmInclude = true;
+      this.out.includeInsertOffset = m.index + m[0].length;
+    }
+    void root;
+  }
+
+  // ---------- top level ----------
+  private topLevel(node: Node): void {
+    for (const child of node.namedChildren) {
+      if (!child) continue;
+      switch (child.type) {
+        case 'function_definition': this.functionDef(child); break;
+        case 'declaration': this.declaration(child, undefined); break;
+        case 'type_definition': this.typedef(child); break;
+        case 'struct_specifier': case 'union_specifier': this.structDef(child); break;
+        case 'comment': case 'preproc_include': case 'preproc_def': case 'preproc_function_def': case 'preproc_call': break;
+        case 'expression_statement': this.topExpression(child); break;
+        default:
+          if (child.namedChildCount > 0) this.topLevel(child);
+      }
+    }
+  }
+
+  /** Top-level `DECLARE_WORK(name, fn);` and similar parse as expressions. */
+  private topExpression(n: Node): void {
+    for (const call of n.descendantsOfType('call_expression')) {
+      if (!call) continue;
+      const fnNode = call.childForFieldName('function');
+      const name = fnNode?.type === 'identifier' ? this.text(fnNode) : '';
+      const w = WORK_INIT[name];
+      const args = call.childForFieldName('arguments')?.namedChildren.filter((x): x is Node => !!x) ?? [];
+      if (w && args[w.fnArg]) {
+        const fn = this.fnRef(args[w.fnArg]);
+        if (fn) this.out.bindings.push({ ...this.loc(call), fn, chain: [this.text(args[w.workArg]).replace(/^&/, '')], via: 'work' });
+      }
+    }
+  }
+
+  private typeName(typeNode: Node | null): string | undefined {
+    if (!typeNode) return undefined;
+    if (typeNode.type === 'struct_specifier' || typeNode.type === 'union_specifier') {
+      const nm = typeNode.childForFieldName('name');
+      if (typeNode.childForFieldName('body')) this.structDef(typeNode);
+      return nm ? this.text(nm) : undefined;
+    }
+    if (typeNode.type === 'type_identifier') return this.text(typeNode);
+    return undefined;
+  }
+
+  private typedef(n: Node): void {
+    const t = n.childForFieldName('type');
+    const tag = this.typeName(t);
+    for (const d of n.childrenForFieldName('declarator')) {
+      if (!d) continue;
+      const id = this.declName(d);
+      if (id && tag) this.out.typedefs[id] = tag;
+    }
+  }
+
+  private structDef(n: Node): void {
+    const nameNode = n.childForFieldName('name');
+    const body = n.childForFieldName('body');
+    if (!nameNode || !body) return;
+    const tag = this.text(nameNode);
+    const fields = (this.out.structFields[tag] ??= {});
+    for (const f of body.namedChildren) {
+      if (!f || f.type !== 'field_declaration') continue;
+      const ft = this.typeName(f.childForFieldName('type'));
+      for (const d of f.childrenForFieldName('declarator')) {
+        if (!d) continue;
+        const id = this.declName(d);
+        if (id) fields[id] = ft ?? '';
+      }
+    }
+  }
+
+  /** The identifier declared by a declarator (through pointers, arrays, function declarators). */
+  private declName(d: Node | null): string | undefined {
+    let cur: Node | null = d;
+    for (let i = 0; cur && i < 8; i++) {
+      if (cur.type === 'identifier' || cur.type === 'field_identifier' || cur.type === 'type_identifier') return this.text(cur);
+      cur = cur.childForFieldName('declarator') ?? (cur.type === 'parenthesized_declarator' ? cur.namedChildren[0] : null);
+    }
+    return undefined;
+  }
+
+  private functionDeclarator(d: Node | null): Node | null {
+    let cur: Node | null = d;
+    for (let i = 0; cur && i < 8; i++) {
+      if (cur.type === 'function_declarator') {
+        const inner = cur.childForFieldName('declarator');
+        if (inner && inner.type === 'parenthesized_declarator') return null; // function pointer
+        return cur;
+      }
+      cur = cur.childForFieldName('declarator');
+    }
+    return null;
+  }
+
+  private params(fd: Node): Param[] {
+    const list = fd.childForFieldName('parameters');
+    const out: Param[] = [];
+    for (const p of list?.namedChildren ?? []) {
+      if (!p || p.type !== 'parameter_declaration') continue;
+      const type = this.text(p.childForFieldName('type') ?? p).replace(/\s+/g, ' ');
+      const declarator = p.childForFieldName('declarator');
+      const name = this.declName(declarator) ?? '';
+      const isPtr = !!declarator && declarator.type === 'pointer_declarator';
+      out.push({ name, type: isPtr ? type : type, isGfp: type === 'gfp_t' || (/gfp/i.test(name) && /unsigned|int|u32/.test(type)) });
+    }
+    return out;
+  }
+
+  private declaration(n: Node, locals: Map<string, string> | undefined): void {
+    const typeNode = n.childForFieldName('type');
+    const tag = this.typeName(typeNode);
+    for (const d of n.childrenForFieldName('declarator')) {
+      if (!d) continue;
+      if (!locals) {
+        const fd = this.functionDeclarator(d);
+        if (fd) {
+          const name = this.declName(fd.childForFieldName('declarator'));
+          const ps = this.params(fd);
+          const gi = ps.findIndex((p) => p.type === 'gfp_t');
+          if (name && gi >= 0) this.out.gfpPrototypes[name] = gi;
+          continue;
+        }
+      }
+      const id = this.declName(d);
+      if (locals && id && tag) locals.set(id, tag);
+      if (d.type === 'init_declarator') {
+        const value = d.childForFieldName('value');
+        if (value && value.type === 'initializer_list' && tag) this.initializerList(value, tag, [], undefined);
+      }
+    }
+  }
+
+  private initializerList(list: Node, structType: string, chain: string[], inFunction: string | undefined): void {
+    for (const item of list.namedChildren) {
+      if (!item) continue;
+      if (item.type === 'initializer_list') { this.initializerList(item, structType, chain, inFunction); continue; }
+      if (item.type !== 'initializer_pair') continue;
+      const designators = item.childrenForFieldName('designator').filter((x): x is Node => !!x);
+      const fields = designators.filter((x) => x.type === 'field_designator').map((x) => this.text(x).replace(/^\./, '').trim());
+      const value = item.childForFieldName('value');
+      if (!value) continue;
+      const full = [...chain, ...fields];
+      if (value.type === 'initializer_list') { this.initializerList(value, structType, full, inFunction); continue; }
+      const fn = this.fnRef(value);
+      if (fn && full.length) {
+        this.out.bindings.push({ ...this.loc(item), fn, baseType: structType, structType: full.length === 1 ? structType : undefined, chain: full, via: 'init', inFunction });
+      }
+    }
+  }
+
+  /** A function named by an expression: `f` or `&f` (anything else: undefined). */
+  private fnRef(n: Node): string | undefined {
+    let cur: Node | null = n;
+    if (cur.type === 'pointer_expression' || cur.type === 'cast_expression') cur = cur.childForFieldName('argument') ?? cur.childForFieldName('value');
+    if (cur && cur.type === 'identifier') {
+      const t = this.text(cur);
+      if (/^[a-z_][a-z0-9_]*$/.test(t) && t !== 'NULL') return t;
+    }
+    return undefined;
+  }
+
+  // ---------- functions ----------
+  private functionDef(n: Node): void {
+    const fd = this.functionDeclarator(n.childForFieldName('declarator'));
+    const body = n.childForFieldName('body');
+    if (!fd || !body) return;
+    const nameNode = fd.childForFieldName('declarator');
+    const name = nameNode ? this.declName(nameNode) : undefined;
+    if (!name) return;
+    const specText = this.src.slice(n.startIndex, fd.startIndex);
+    const fn: FnSummary = {
+      ...this.loc(n), name, isStatic: /\bstatic\b/.test(specText), nameStart: nameNode!.startIndex,
+      bodyStart: body.startIndex, bodyEnd: body.endIndex, params: this.params(fd),
+      calls: [], allocs: [], sleeps: [], scopeIssues: [],
+    };
+    const ann = this.annotationFor(n.startIndex, body.startIndex);
+    if (ann) { fn.annotation = ann.kind; fn.annotationText = ann.text; }
+    new FnWalker(this, fn, body).run();
+    this.out.functions.push(fn);
+  }
+
+  // exposed to FnWalker
+  get source(): string { return this.src; }
+  get summary(): FileSummary { return this.out; }
+  get fileDefines(): Record<string, string> { return this.defines; }
+  get lockWrappers(): Map<string, { acquire: boolean }> { return this.wrappers; }
+  scopedGuardAt(offset: number): ScopedGuard | undefined { return this.scopedGuards.get(offset); }
+  nodeText(n: Node): string { return this.text(n); }
+  nodeLoc(n: Node): Loc { return this.loc(n); }
+  indent(offset: number): string { return this.indentAt(offset); }
+  localDecl(n: Node, locals: Map<string, string>): void { this.declaration(n, locals); }
+  initList(list: Node, type: string, chain: string[], fn: string): void { this.initializerList(list, type, chain, fn); }
+  functionRef(n: Node): string | undefined { return this.fnRef(n); }
+  allocIndex(name: string): number | undefined { return allocatorGfpIndex(name, this.options.extraAllocators); }
+}
+
+/** Walks one function body along its control flow. */
+class FnWalker {
+  private breaks: Array<Array<St | null>> = [];
+  private labels = new Map<string, St | null>();
+  private exits: St[] = [];
+  private localTypes = new Map<string, string>();
+  private env: EvalEnv;
+  private guardBlocks: Array<LockRef[]> = [];
+  private reportedSaves = new Set<number>();
+
+  constructor(private fs: FileSummarizer, private fn: FnSummary, private body: Node) {
+    const params = new Map<string, number>();
+    fn.params.forEach((p, i) => { if (p.name) params.set(p.name, i); });
+    this.env = { src: fs.source, params, locals: new Map(), defines: fs.fileDefines };
+  }
+
+  run(): void {
+    for (const p of this.fn.params) {
+      const m = /^(?:const\s+)?(?:struct|union)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(p.type) ?? /^(?:const\s+)?([A-Za-z_][A-Za-z0-9_]*)/.exec(p.type);
+      if (m && p.name) this.localTypes.set(p.name, m[1]);
+    }
+    this.prepass(this.body);
+    const entry: St = { held: [], released: 0, scopesMust: [], scopesMay: [] };
+    const end = this.stmt(this.body, entry);
+    if (end) this.exit(end, null);
+    // lock wrapper: holds a lock at every exit
+    if (this.exits.length) {
+      const common = this.exits[0].held.filter((l) => this.exits.every((e) => e.held.some((h) => h.offset === l.offset)));
+      if (common.length) this.fn.returnsHolding = common[common.length - 1];
+    }
+  }
+
+  /** Local variable types, gfp-valued locals (all assignments), and assignments of functions to fields. */
+  private prepass(node: Node): void {
+    const stack: Node[] = [node];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n.type === 'declaration') {
+        this.fs.localDecl(n, this.localTypes);
+        for (const d of n.childrenForFieldName('declarator')) {
+          if (d && d.type === 'init_declarator') {
+            const id = d.childForFieldName('declarator');
+            const v = d.childForFieldName('value');
+            if (id && v && id.type === 'identifier') this.addLocal(this.fs.nodeText(id), v);
+            if (v && v.type === 'initializer_list') {
+              const t = this.localTypes.get(id ? this.fs.nodeText(id) : '');
+              if (t) this.fs.initList(v, t, [], this.fn.name);
+            }
+          }
+        }
+      } else if (n.type === 'assignment_expression') {
+        const l = n.childForFieldName('left');
+        const r = n.childForFieldName('right');
+        if (l && r) {
+          if (l.type === 'identifier') this.addLocal(this.fs.nodeText(l), r);
+          else if (l.type === 'field_expression') {
+            const fn = this.fs.functionRef(r);
+            if (fn && !this.env.params.has(fn) && !this.localTypes.has(fn)) {
+              const target = this.fieldChain(l);
+              if (target) this.fs.summary.bindings.push({ ...this.fs.nodeLoc(n), fn, baseType: target.baseType, chain: target.chain, via: 'assign', inFunction: this.fn.name });
+            }
+          }
+        }
+      }
+      for (let i = n.namedChildCount - 1; i >= 0; i--) { const c = n.namedChild(i); if (c) stack.push(c); }
+    }
+  }
+
+  private addLocal(name: string, value: Node): void {
+    const t = this.fs.nodeText(value);
+    if (!/GFP|gfp|\?/.test(t) && !this.env.params.has(t)) return;
+    const list = this.env.locals.get(name) ?? [];
+    if (list.length < 8) list.push(value);
+    this.env.locals.set(name, list);
+  }
+
+  /** `a->b.c` -> base type of `a` (when known) and chain ["b", "c"]. */
+  fieldChain(n: Node): { baseType?: string; chain: string[] } | undefined {
+    const chain: string[] = [];
+    let cur: Node | null = n;
+    for (let i = 0; cur && i < 8; i++) {
+      if (cur.type === 'field_expression') {
+        const f = cur.childForFieldName('field');
+        if (!f) return undefined;
+        chain.unshift(this.fs.nodeText(f));
+        cur = cur.childForFieldName('argument');
+      } else if (cur.type === 'parenthesized_expression' || cur.type === 'pointer_expression') {
+        cur = cur.namedChildren[cur.namedChildren.length - 1] ?? null;
+      } else if (cur.type === 'identifier') {
+        return { baseType: this.localTypes.get(this.fs.nodeText(cur)), chain };
+      } else if (cur.type === 'call_expression' || cur.type === 'subscript_expression') {
+        const inner = cur.type === 'subscript_expression' ? cur.childForFieldName('argument') : null;
+        if (inner && inner.type === 'identifier') return { baseType: this.localTypes.get(this.fs.nodeText(inner)), chain };
+        return { chain };
+      } else return { chain };
+    }
+    return chain.length ? { chain } : undefined;
+  }
+
+  private isLocalToken(token: string): boolean {
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(token) && !this.env.params.has(token);
+  }
+
+  private exit(st: St, ret: Node | null): void {
+    this.exits.push(st);
+    for (const s of st.scopesMay) {
+      if (!this.isLocalToken(s.token) || this.reportedSaves.has(s.offset)) continue;
+      this.reportedSaves.add(s.offset);
+      const where = ret ? `the return at line ${ret.startPosition.row + 1}` : 'the end of the function';
+      const save = s.kind === 'noio' ? 'memalloc_noio_save' : 'memalloc_nofs_save';
+      const restore = s.kind === 'noio' ? 'memalloc_noio_restore' : 'memalloc_nofs_restore';
+      const issue: ScopeIssue = {
+        offset: s.offset, end: s.end, line: s.line, col: s.col, kind: s.kind,
+        message: `${save}() is not undone on the path to ${where}: the task keeps the ${s.kind.toUpperCase()} scope after ${this.fn.name}() returns. Call ${restore}(${s.token}) on every path out.`,
+      };
+      if (ret) issue.insertRestore = { offset: ret.startIndex, indent: this.fs.indent(ret.startIndex), token: s.token };
+      this.fn.scopeIssues.push(issue);
+    }
+  }
+
+  private state(st: St): SiteState {
+    const s: SiteState = { held: st.held.slice(), released: st.released };
+    const noio = [...st.scopesMust].reverse().find((x) => x.kind === 'noio');
+    const sc = noio ?? st.scopesMust[st.scopesMust.length - 1];
+    if (sc) s.scope = sc;
+    if (st.maySleepReq !== undefined) s.maySleepReq = st.maySleepReq;
+    if (st.txn) s.nofsTxn = st.txn;
+    return s;
+  }
+
+  // ---------- statements ----------
+  private stmt(n: Node, st: St | null): St | null {
+    switch (n.type) {
+      case 'compound_statement': {
+        this.guardBlocks.push([]);
+        let cur = st;
+        for (const c of n.namedChildren) {
+          if (!c) continue;
+          if (!cur && c.type !== 'labeled_statement' && c.type !== 'case_statement') {
+            // dead code: still record its sites, from a neutral state
+            this.stmt(c, { held: [], released: 0, scopesMust: [], scopesMay: [] });
+            continue;
+          }
+          cur = this.stmt(c, cur);
+        }
+        const guards = this.guardBlocks.pop()!;
+        if (cur && guards.length) { cur = cloneSt(cur); cur.held = cur.held.filter((h) => !guards.includes(h)); }
+        return cur;
+      }
+      case 'expression_statement': case 'declaration':
+        return st ? this.expr(n, st) : st;
+      case 'return_statement': {
+        if (!st) return null;
+        const s = this.expr(n, st);
+        this.exit(s, n);
+        return null;
+      }
+      case 'if_statement': return this.ifStmt(n, st);
+      case 'while_statement': case 'for_statement': return this.loop(n, st);
+      case 'do_statement': {
+        if (!st) return null;
+        this.breaks.push([]);
+        const body = n.childForFieldName('body');
+        let s = body ? this.stmt(body, st) : st;
+        const cond = n.childForFieldName('condition');
+        if (s && cond) s = this.expr(cond, s);
+        const brk = this.breaks.pop()!;
+        const infinite = cond ? /^\(\s*(1|true)\s*\)$/.test(this.fs.nodeText(cond)) : false;
+        let out: St | null = infinite ? null : s;
+        for (const b of brk) out = join(out, b);
+        return out;
+      }
+      case 'switch_statement': return this.switchStmt(n, st);
+      case 'break_statement':
+        if (st && this.breaks.length) this.breaks[this.breaks.length - 1].push(st);
+        return null;
+      case 'continue_statement': return null;
+      case 'goto_statement': {
+        const label = n.childForFieldName('label');
+        if (st && label) {
+          const name = this.fs.nodeText(label);
+          this.labels.set(name, join(this.labels.get(name) ?? null, st));
+        }
+        return null;
+      }
+      case 'labeled_statement': {
+        const label = n.childForFieldName('label');
+        const name = label ? this.fs.nodeText(label) : '';
+        const s = join(st, this.labels.get(name) ?? null) ?? { held: [], released: 0, scopesMust: [], scopesMay: [] };
+        let cur: St | null = s;
+        for (const c of n.namedChildren) { if (c && c !== label) cur = this.stmt(c, cur); }
+        return cur;
+      }
+      case 'case_statement': {
+        let cur = st;
+        for (const c of n.namedChildren) { if (c && c !== n.childForFieldName('value')) cur = this.stmt(c, cur); }
+        return cur;
+      }
+      case 'comment': return st;
+      default: {
+        // preprocessor blocks, ERROR nodes and anything unusual: walk children as statements
+        if (!st) return st;
+        let cur: St | null = st;
+        let sawStmt = false;
+        for (const c of n.namedChildren) {
+          if (!c) continue;
+          if (/statement$|^declaration$|^preproc_/.test(c.type)) { sawStmt = true; cur = this.stmt(c, cur ?? st); }
+          else if (c.type !== 'comment') cur = this.expr(c, cur ?? st);
+        }
+        if (!sawStmt && n.namedChildCount === 0) return st;
+        return cur ?? st;
+      }
+    }
+  }
+
+  private ifStmt(n: Node, st: St | null): St | null {
+    if (!st) return null;
+    const cond = n.childForFieldName('condition');
+    let yes = st; let no = st;
+    if (cond) {
+      const tl = this.trylockIn(cond);
+      const after = this.expr(cond, st, tl?.call);
+      yes = after; no = after;
+      if (tl) {
+        const lock = this.lockRef(tl.call, tl.name, tl.kind);
+        const locked = cloneSt(after); locked.held.push(lock);
+        if (tl.negated) no = locked; else yes = locked;
+      }
+    }
+    const cons = n.childForFieldName('consequence');
+    const alt = n.childForFieldName('alternative');
+    const a = cons ? this.stmt(cons, yes) : yes;
+    let b: St | null = no;
+    if (alt) {
+      const inner = alt.type === 'else_clause' ? alt.namedChildren.find((c) => c && c.type !== 'comment') ?? null : alt;
+      b = inner ? this.stmt(inner, no) : no;
+    }
+    return join(a, b);
+  }
+
+  private trylockIn(cond: Node): { call: Node; name: string; kind: AtomicKind; negated: boolean } | undefined {
+    for (const call of cond.descendantsOfType('call_expression')) {
+      if (!call) continue;
+      const f = call.childForFieldName('function');
+      const name = f ? this.fs.nodeText(f) : '';
+      if (!TRYLOCKS.has(name)) continue;
+      let negated = false;
+      for (let p = call.parent; p && p.id !== cond.id; p = p.parent) {
+        if (p.type === 'unary_expression' && this.fs.source[p.startIndex] === '!') negated = !negated;
+      }
+      const kind: AtomicKind = name.startsWith('read') || name.startsWith('write_try') ? 'rwlock' : name.startsWith('bit') ? 'bitlock' : name.startsWith('write_tryseq') ? 'seqlock' : 'spinlock';
+      return { call, name, kind, negated };
+    }
+    return undefined;
+  }
+
+  private loop(n: Node, st: St | null): St | null {
+    if (!st) return null;
+    let s = st;
+    for (const field of ['initializer', 'condition', 'update']) {
+      const c = n.childForFieldName(field);
+      if (c) s = this.expr(c, s);
+    }
+    const guard = this.fs.scopedGuardAt(n.startIndex);
+    let inner = s;
+    let guardLock: LockRef | undefined;
+    if (guard) {
+      const kind = atomicGuard(guard.kind);
+      if (kind) {
+        guardLock = { ...this.fs.nodeLoc(n), end: n.startIndex + 12, kind, key: normKey(guard.arg), text: `scoped_guard(${guard.kind}${guard.arg ? ', ' + guard.arg : ''})` };
+        inner = cloneSt(s); inner.held.push(guardLock);
+      }
+    }
+    this.breaks.push([]);
+    const body = n.childForFieldName('body');
+    let b = body ? this.stmt(body, inner) : inner;
+    const brk = this.breaks.pop()!;
+    if (guardLock) {
+      const drop = (x: St | null) => { if (!x) return x; const y = cloneSt(x); y.held = y.held.filter((h) => h !== guardLock); return y; };
+      b = drop(b);
+      for (let i = 0; i < brk.length; i++) brk[i] = drop(brk[i]);
+      if (guard) return b ?? brk.reduce<St | null>((acc, x) => join(acc, x), null);
+    }
+    const cond = n.childForFieldName('condition');
+    const condText = cond ? this.fs.nodeText(cond).trim() : '';
+    const infinite = n.type === 'for_statement' ? !cond : /^\(\s*(1|true)\s*\)$/.test(condText);
+    let out: St | null = infinite ? null : join(s, b);
+    for (const x of brk) out = join(out, x);
+    return out;
+  }
+
+  private switchStmt(n: Node, st: St | null): St | null {
+    if (!st) return null;
+    const cond = n.childForFieldName('condition');
+    const entry = cond ? this.expr(cond, st) : st;
+    const body = n.childForFieldName('body');
+    this.breaks.push([]);
+    let fall: St | null = null;
+    let hasDefault = false;
+    for (const c of body?.namedChildren ?? []) {
+      if (!c) continue;
+      if (c.type === 'case_statement') {
+        if (!c.childForFieldName('value')) hasDefault = true;
+        fall = this.stmt(c, join(fall, entry));
+      } else fall = this.stmt(c, fall ?? entry);
+    }
+    const brk = this.breaks.pop()!;
+    let out: St | null = join(fall, hasDefault ? null : entry);
+    for (const x of brk) out = join(out, x);
+    return out;
+  }
+
+  // ---------- expressions ----------
+  /** Processes the calls of an expression (inner calls first) and returns the state after it. */
+  private expr(n: Node, st: St, skip?: Node): St {
+    const calls: Node[] = [];
+    const visit = (x: Node) => {
+      for (const c of x.namedChildren) if (c) visit(c);
+      if (x.type === 'call_expression') calls.push(x);
+    };
+    visit(n);
+    let s = st;
+    for (const c of calls) if (!skip || c.id !== skip.id) s = this.call(c, s);
+    return s;
+  }
+
+  private lockRef(call: Node, name: string, kind: AtomicKind): LockRef {
+    const args = call.childForFieldName('arguments');
+    const first = args?.namedChildren[0];
+    return { ...this.fs.nodeLoc(call), kind, key: first ? normKey(this.fs.nodeText(first)) : '', text: this.fs.nodeText(call).replace(/\s+/g, ' ').slice(0, 80) };
+  }
+
+  private argSummaries(args: Node[], withValues: boolean): ArgSummary[] {
+    return args.map((a) => {
+      const text = this.fs.nodeText(a);
+      const s: ArgSummary = { text: text.length > 120 ? text.slice(0, 120) : text, start: a.startIndex, end: a.endIndex, line: a.startPosition.row, col: a.startPosition.column };
+      if (withValues && a.type !== 'call_expression' && (/GFP|gfp/.test(text) || this.env.params.has(text) || this.env.locals.has(text))) s.values = evalGfp(this.env, a);
+      const fn = this.fs.functionRef(a);
+      if (fn && !this.env.params.has(fn) && !this.localTypes.has(fn) && !this.env.locals.has(fn)) s.fnRef = fn;
+      if (a.type === 'pointer_expression') {
+        const inner = a.childForFieldName('argument');
+        if (inner && inner.type === 'field_expression') {
+          const fc = this.fieldChain(inner);
+          if (fc && fc.chain.length) s.fieldRef = { field: fc.chain[fc.chain.length - 1], structType: fc.chain.length === 1 ? fc.baseType : undefined };
+        }
+      }
+      return s;
+    });
+  }
+
+  private statementOf(n: Node): Node {
+    let cur: Node = n;
+    while (cur.parent && !/statement$|^declaration$/.test(cur.type)) cur = cur.parent;
+    return cur;
+  }
+
+  private call(call: Node, st: St): St {
+    const fnNode = call.childForFieldName('function');
+    const argsNode = call.childForFieldName('arguments');
+    const args = (argsNode?.namedChildren ?? []).filter((x): x is Node => !!x && x.type !== 'comment');
+    if (!fnNode) return st;
+    // guard(kind)(&lock)
+    if (fnNode.type === 'call_expression') {
+      const g = fnNode.childForFieldName('function');
+      if (g && this.fs.nodeText(g) === 'guard') {
+        const kindText = this.fs.nodeText(fnNode.childForFieldName('arguments') ?? fnNode).replace(/[()\s]/g, '');
+        const kind = atomicGuard(kindText);
+        if (kind) {
+          const lock: LockRef = { ...this.fs.nodeLoc(call), kind, key: args[0] ? normKey(this.fs.nodeText(args[0])) : '', text: this.fs.nodeText(call).replace(/\s+/g, ' ').slice(0, 80) };
+          const s = cloneSt(st); s.held.push(lock);
+          this.guardBlocks[this.guardBlocks.length - 1]?.push(lock);
+          return s;
+        }
+      }
+      return st;
+    }
+    if (fnNode.type !== 'identifier') {
+      // call through a pointer: a->b->f(...), (*fp)(...), ops.f(...)
+      let target = fnNode;
+      while (target.type === 'parenthesized_expression' || target.type === 'pointer_expression') {
+        const inner = target.namedChildren[target.namedChildren.length - 1];
+        if (!inner) break;
+        target = inner;
+      }
+      const site: CallSite = { ...this.fs.nodeLoc(call), args: this.argSummaries(args, true), state: this.state(st) };
+      if (target.type === 'field_expression') site.pointer = this.fieldChain(target);
+      else if (target.type === 'identifier') site.pointer = { chain: [this.fs.nodeText(target)] };
+      if (site.pointer && site.pointer.chain.length) this.fn.calls.push(site);
+      return st;
+    }
+    const name = this.fs.nodeText(fnNode);
+    const loc = this.fs.nodeLoc(call);
+    // allocation site (state before the call's own effect)
+    const gi = this.fs.allocIndex(name);
+    if (gi !== undefined) {
+      const arg = gi >= 0 ? args[gi] : undefined;
+      if (gi < 0 || arg) {
+        const stmt = this.statementOf(call);
+        const a: AllocSite = {
+          ...loc, callee: name, argIndex: gi, argText: arg ? this.fs.nodeText(arg) : '', argStart: arg ? arg.startIndex : call.endIndex,
+          argEnd: arg ? arg.endIndex : call.endIndex,
+          values: arg ? evalGfp(this.env, arg) : [{ name: 'GFP_KERNEL', bits: { sleep: true, io: true, fs: true } }],
+          state: this.state(st), stmtStart: stmt.startIndex, stmtEnd: stmt.endIndex, indent: this.fs.indent(stmt.startIndex),
+          wrapOk: stmt.parent?.type === 'compound_statement' && /statement$|^declaration$/.test(stmt.type) && stmt.type !== 'declaration',
+        };
+        this.fn.allocs.push(a);
+      }
+    } else if (SLEEPING_CALLS.has(name)) {
+      this.fn.sleeps.push({ ...loc, callee: name, state: this.state(st) });
+    }
+    // region APIs
+    const region = regionApi(name);
+    if (region) {
+      const s = cloneSt(st);
+      if (region.acquire) s.held.push(this.lockRef(call, name, region.kind));
+      else {
+        const key = region.keyed && args[0] ? normKey(this.fs.nodeText(args[0])) : '';
+        let idx = -1;
+        for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].kind === region.kind && (!region.keyed || s.held[i].key === key)) { idx = i; break; }
+        if (idx < 0) for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].kind === region.kind) { idx = i; break; }
+        if (idx >= 0) s.held.splice(idx, 1); else s.released++;
+      }
+      return s;
+    }
+    const wrapper = this.fs.lockWrappers.get(name);
+    if (wrapper) {
+      const s = cloneSt(st);
+      if (wrapper.acquire) s.held.push({ ...this.lockRef(call, name, 'spinlock'), key: `${name}()` });
+      else if (s.held.length) s.held.pop(); else s.released++;
+      return s;
+    }
+    if (gi !== undefined || SLEEPING_CALLS.has(name)) return st;
+    const save = scopeSave(name);
+    if (save) return this.scopeSave(call, save, st);
+    const restore = scopeRestore(name);
+    if (restore) return this.scopeRestore(call, restore, args, st);
+    // other calls: recorded for the call graph
+    const withValues = true;
+    this.fn.calls.push({ ...loc, callee: name, args: this.argSummaries(args, withValues), state: this.state(st) });
+    if (requestFlagSetter(name) && args[1]) {
+      const s = cloneSt(st); s.maySleepReq = /MAY_SLEEP/.test(this.fs.nodeText(args[1])); return s;
+    }
+    if (NOFS_REGIONS[name]) { const s = cloneSt(st); s.txn = { ...loc, text: `${name}()` }; return s; }
+    if (NOFS_ENDS.has(name)) { const s = cloneSt(st); s.txn = undefined; return s; }
+    const w = WORK_INIT[name];
+    if (w && args[w.fnArg]) {
+      const fn = this.fs.functionRef(args[w.fnArg]);
+      const work = args[w.workArg];
+      if (fn && work) {
+        let inner: Node | null = work;
+        if (inner.type === 'pointer_expression') inner = inner.childForFieldName('argument');
+        const fc = inner && inner.type === 'field_expression' ? this.fieldChain(inner) : undefined;
+        this.fs.summary.bindings.push({ ...loc, fn, baseType: fc?.baseType, chain: fc?.chain ?? [this.fs.nodeText(work).replace(/^&/, '')], via: 'work', inFunction: this.fn.name });
+      }
+    }
+    return st;
+  }
+
+  private scopeSave(call: Node, kind: 'noio' | 'nofs', st: St): St {
+    let p = call.parent;
+    while (p && (p.type === 'parenthesized_expression' || p.type === 'cast_expression')) p = p.parent;
+    let token = '';
+    if (p && p.type === 'assignment_expression') token = this.fs.nodeText(p.childForFieldName('left')!);
+    else if (p && p.type === 'init_declarator') token = this.fs.nodeText(p.childForFieldName('declarator')!);
+    token = token.replace(/\s+/g, '');
+    const ref: ScopeRef = { ...this.fs.nodeLoc(call), kind, token, text: `${kind === 'noio' ? 'memalloc_noio_save' : 'memalloc_nofs_save'}()` };
+    const s = cloneSt(st);
+    s.scopesMust.push(ref); s.scopesMay.push(ref);
+    return s;
+  }
+
+  private scopeRestore(call: Node, kind: 'noio' | 'nofs', args: Node[], st: St): St {
+    const token = args[0] ? this.fs.nodeText(args[0]).replace(/\s+/g, '') : '';
+    const s = cloneSt(st);
+    const idx = s.scopesMay.map((x) => x.token).lastIndexOf(token);
+    const loc = this.fs.nodeLoc(call);
+    const restore = kind === 'noio' ? 'memalloc_noio_restore' : 'memalloc_nofs_restore';
+    if (idx >= 0) {
+      const saved = s.scopesMay[idx];
+      if (saved.kind !== kind) {
+        this.fn.scopeIssues.push({ ...loc, kind, message: `${restore}(${token}) restores a token saved by ${saved.text} at line ${saved.line + 1}: the save and restore calls do not pair up.` });
+      } else if (idx !== s.scopesMay.length - 1) {
+        const inner = s.scopesMay[s.scopesMay.length - 1];
+        this.fn.scopeIssues.push({ ...loc, kind, message: `${restore}(${token}) runs while the later ${inner.text} at line ${inner.line + 1} (token ${inner.token}) is still open: scopes must be restored in LIFO order, each with the token of its own save.` });
+      }
+      const removed = s.scopesMay.splice(idx, 1)[0];
+      s.scopesMust = s.scopesMust.filter((x) => x.offset !== removed.offset);
+      this.reportedSaves.delete(-1);
+      return s;
+    }
+    if (this.isLocalToken(token) && !this.env.params.has(token)) {
+      const open = s.scopesMay[s.scopesMay.length - 1];
+      if (open) {
+        this.fn.scopeIssues.push({ ...loc, kind, message: `${restore}(${token}) uses a token that no save in ${this.fn.name}() produced; the open scope from ${open.text} at line ${open.line + 1} was saved in ${open.token}.` });
+        s.scopesMay.pop(); s.scopesMust = s.scopesMust.filter((x) => x.offset !== open.offset);
+      } else if (!/->|\./.test(token)) {
+        this.fn.scopeIssues.push({ ...loc, kind, message: `${restore}(${token}) without a matching ${kind === 'noio' ? 'memalloc_noio_save' : 'memalloc_nofs_save'}() earlier in ${this.fn.name}() on this path.` });
+      }
+    }
+    return s;
+  }
+}
+
+export function summarize(parser: CParser, file: string, text: string, options: SummarizeOptions = {}): FileSummary {
+  return new FileSummarizer(parser, options).summarize(file, text);
+}

@@ -1,0 +1,134 @@
+// The per-file summary: plain JSON data computed from one file's text (a pure function of text + options).
+// It is what workers produce, what the disk cache stores and what the global analysis consumes.
+import type { GfpAlt } from './gfp';
+import type { AtomicKind, ScopeKind } from './kernelApi';
+import type { ContextKind } from './types';
+
+/** Bump whenever the summary shape or its meaning changes: cached summaries of other versions are ignored. */
+export const SUMMARY_VERSION = 3;
+
+export interface Loc { offset: number; end: number; line: number; col: number }
+
+export interface LockRef extends Loc { kind: AtomicKind; key: string; text: string }
+export interface ScopeRef extends Loc { kind: ScopeKind; token: string; text: string }
+
+/** Lock/scope state at one program point, as seen inside its function. */
+export interface SiteState {
+  /** Atomic regions entered in this function and (possibly) still held here. */
+  held: LockRef[];
+  /** Number of releases of locks the function did not take (it drops its caller's lock) before this point. */
+  released: number;
+  /** memalloc scope certainly in force here (innermost; NOIO wins over NOFS). */
+  scope?: ScopeRef;
+  /** A crypto request's MAY_SLEEP bit as set earlier in this function, if it was. */
+  maySleepReq?: boolean;
+  /** Inside a filesystem transaction started in this function. */
+  nofsTxn?: Loc & { text: string };
+}
+
+export interface ArgSummary {
+  text: string;
+  start: number;
+  end: number;
+  line: number;
+  col: number;
+  /** Flag values when the argument looks like GFP flags. */
+  values?: GfpAlt[];
+  /** A function named by the argument (`f`, `&f`). */
+  fnRef?: string;
+  /** For `&x->field` / `&x.field`: the field name and the struct type of x when known. */
+  fieldRef?: { field: string; structType?: string };
+}
+
+export interface PointerTarget {
+  /** Type of the expression the field is read from, when known (struct tag or typedef). */
+  baseType?: string;
+  /** Field chain from the base, e.g. ["type", "map"] for ti->type->map. */
+  chain: string[];
+}
+
+export interface CallSite extends Loc {
+  callee?: string;
+  pointer?: PointerTarget;
+  args: ArgSummary[];
+  state: SiteState;
+}
+
+export interface AllocSite extends Loc {
+  callee: string;
+  argIndex: number;       // -1: implicit GFP_KERNEL
+  argText: string;
+  argStart: number;
+  argEnd: number;
+  values: GfpAlt[];
+  state: SiteState;
+  /** Nearest enclosing statement (for wrap fixes): offsets and indentation. */
+  stmtStart: number;
+  stmtEnd: number;
+  indent: string;
+  /** The statement sits directly in a block, so it can be wrapped in a scope. */
+  wrapOk: boolean;
+}
+
+export interface SleepSite extends Loc { callee: string; state: SiteState }
+
+export interface ScopeIssue extends Loc {
+  kind: ScopeKind;
+  message: string;
+  /** Where a `memalloc_*_restore(token);` could be inserted (before an early return). */
+  insertRestore?: { offset: number; indent: string; token: string };
+}
+
+export interface Param { name: string; type: string; isGfp: boolean }
+
+export interface FnSummary extends Loc {
+  name: string;
+  isStatic: boolean;
+  nameStart: number;
+  bodyStart: number;
+  bodyEnd: number;
+  params: Param[];
+  /** From a `gfp-lens: context=<kind>` comment or a `__must_hold()`-style annotation. */
+  annotation?: ContextKind | 'process';
+  annotationText?: string;
+  /** Returns with an atomic region held (lock wrapper, `__acquires`). */
+  returnsHolding?: LockRef;
+  calls: CallSite[];
+  allocs: AllocSite[];
+  sleeps: SleepSite[];
+  scopeIssues: ScopeIssue[];
+}
+
+/** A function stored into an ops-table field (designated initializer, assignment, INIT_WORK). */
+export interface Binding extends Loc {
+  fn: string;
+  /** Struct type owning the field, when known. */
+  structType?: string;
+  /** Root type and the chain, resolved in the global phase when structType is unknown at summary time. */
+  baseType?: string;
+  chain: string[];
+  via: 'init' | 'assign' | 'work';
+  /** Function in which an assignment/INIT_WORK appears. */
+  inFunction?: string;
+}
+
+export interface FileSummary {
+  version: number;
+  file: string;
+  functions: FnSummary[];
+  bindings: Binding[];
+  /** struct/union tag -> field -> type tag of that field (struct/union/typedef name), for pointer resolution. */
+  structFields: Record<string, Record<string, string>>;
+  /** typedef name -> struct tag. */
+  typedefs: Record<string, string>;
+  /** Simple object-like #defines whose body mentions GFP flags. */
+  gfpDefines: Record<string, string>;
+  /** Prototypes with a gfp_t parameter (name -> gfp parameter index). */
+  gfpPrototypes: Record<string, number>;
+  hasSchedMmInclude: boolean;
+  /** Offset just after the last top-level #include line (for adding one), or 0. */
+  includeInsertOffset: number;
+  /** Lines suppressed by `gfp-lens-ignore` comments: line -> rule ids (empty = all). */
+  suppressions: Record<number, string[]>;
+  problems: string[];
+}
