@@ -78,6 +78,16 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => '\\' + c);
 }
 
+/** Server texts may carry markdown `code spans`: tree labels show them as plain text. */
+export function plainText(text: string): string {
+  return text.replace(/`([^`]+)`/g, '$1');
+}
+
+/** Markdown for a server text: its `code spans` are kept, everything else is escaped. */
+export function inlineMarkdown(text: string): string {
+  return text.split(/(`[^`]+`)/).map((part, i) => (i % 2 ? part : escapeMarkdown(part))).join('');
+}
+
 /** A code span that survives backticks in the text. */
 export function code(text: string): string {
   const fence = text.includes('`') ? '``' : '`';
@@ -147,7 +157,7 @@ export function siteTooltip(site: WireAllocationSite, uri: string): string {
   if (site.contexts.length) {
     lines.push('**Contexts**');
     lines.push('');
-    for (const c of site.contexts) lines.push(`- $(${CONTEXT_ICONS[c.kind]}) ${escapeMarkdown(c.description)}`);
+    for (const c of site.contexts) lines.push(`- $(${CONTEXT_ICONS[c.kind]}) ${inlineMarkdown(c.description)}`);
   } else {
     lines.push('No atomic, NOIO or NOFS context reaches this allocation.');
   }
@@ -156,7 +166,7 @@ export function siteTooltip(site: WireAllocationSite, uri: string): string {
     lines.push('**Findings**');
     lines.push('');
     for (const f of site.findings) {
-      lines.push(`- ${SEVERITY_ICON[f.severity]} ${f.severity} ${code(f.rule)}: ${escapeMarkdown(f.message)}`);
+      lines.push(`- ${SEVERITY_ICON[f.severity]} ${f.severity} ${code(f.rule)}: ${inlineMarkdown(f.message)}`);
     }
   } else {
     lines.push('$(pass) No findings.');
@@ -166,15 +176,16 @@ export function siteTooltip(site: WireAllocationSite, uri: string): string {
 
 function stepNode(step: WireStep, id: string): CallPathNode {
   const where = shortLocation(step.uri, step.line);
+  const label = plainText(step.text);
   return {
     id,
     kind: 'step',
-    label: step.text,
+    label,
     description: where,
     icon: STEP_ICONS[step.kind] ?? 'circle-small',
     tone: undefined,
-    tooltip: `${escapeMarkdown(STEP_KIND_TEXT[step.kind] ?? step.kind)}: ${escapeMarkdown(step.text)}\n\n${escapeMarkdown(where)}`,
-    accessibilityLabel: `${step.text} ${where}`,
+    tooltip: `${escapeMarkdown(STEP_KIND_TEXT[step.kind] ?? step.kind)}: ${inlineMarkdown(step.text)}\n\n${escapeMarkdown(where)}`,
+    accessibilityLabel: `${label} ${where}`,
     collapsible: 'none',
     location: { uri: step.uri, line: step.line, character: step.character },
     children: [],
@@ -184,15 +195,16 @@ function stepNode(step: WireStep, id: string): CallPathNode {
 function contextNode(ctx: WireContext, id: string, tone: IconTone): CallPathNode {
   const children = ctx.path.map((s, i) => stepNode(s, `${id}/${i}`));
   const origin = ctx.path[0];
+  const label = plainText(ctx.description);
   return {
     id,
     kind: 'context',
-    label: ctx.description,
+    label,
     description: plural(ctx.path.length, 'step'),
     icon: CONTEXT_ICONS[ctx.kind] ?? 'circle-outline',
     tone,
-    tooltip: `**${escapeMarkdown(CONTEXT_TEXT[ctx.kind] ?? ctx.kind)}**\n\n${escapeMarkdown(ctx.description)}`,
-    accessibilityLabel: `${ctx.description} ${plural(ctx.path.length, 'step')}`,
+    tooltip: `**${escapeMarkdown(CONTEXT_TEXT[ctx.kind] ?? ctx.kind)}**\n\n${inlineMarkdown(ctx.description)}`,
+    accessibilityLabel: `${label} ${plural(ctx.path.length, 'step')}`,
     collapsible: children.length ? 'expanded' : 'none',
     location: origin ? { uri: origin.uri, line: origin.line, character: origin.character } : undefined,
     children,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AllocationSitesResult, StatusParams, WireAllocationSite } from '../../server/src/protocol';
 import {
-  CallPathNode, buildCallPathTree, classifySite, escapeMarkdown, isGfpDocument, parentIndex, uriBasename,
+  CallPathNode, buildCallPathTree, classifySite, escapeMarkdown, inlineMarkdown, isGfpDocument, parentIndex, plainText, uriBasename,
 } from '../../client/src/callPathsModel';
 import { findingSummary, statusView } from '../../client/src/statusText';
 
@@ -37,7 +37,7 @@ const demo: AllocationSitesResult = {
     site({
       function: 'gfpdemo_rx', callee: 'kmalloc', line: 25, character: 7,
       contexts: [{
-        kind: 'atomic', description: 'spin_lock_irqsave(&dev->lock) held',
+        kind: 'atomic', description: 'lock `spin_lock_irqsave(&dev->lock, flags)` held in gfpdemo_rx()',
         path: [
           { kind: 'origin', uri: C, line: 24, character: 1, text: 'spin_lock_irqsave(&dev->lock, flags)' },
           { kind: 'alloc', uri: C, line: 25, character: 7, text: 'kmalloc(len, GFP_KERNEL)' },
@@ -122,6 +122,14 @@ test('tooltips are markdown with effective flags, scope and findings, C names ke
   assert.match(reset.tooltip, /`GFP_NOIO`/);
   assert.match(reset.tooltip, /No findings/);
   assert.equal(escapeMarkdown('a_b*c'), 'a\\_b\\*c');
+  assert.equal(inlineMarkdown('lock `spin_lock(&d->lock)` held in f_g()'), 'lock `spin_lock(&d->lock)` held in f\\_g\\(\\)');
+  assert.equal(plainText('lock `spin_lock(&d->lock)` held'), 'lock spin_lock(&d->lock) held');
+});
+
+test('server code spans: plain in labels, kept in tooltips', () => {
+  const ctx = buildCallPathTree(demo)[0].children[0].children[0];
+  assert.equal(ctx.label, 'lock spin_lock_irqsave(&dev->lock, flags) held in gfpdemo_rx()');
+  assert.match(ctx.tooltip, /lock `spin_lock_irqsave\(&dev->lock, flags\)` held in gfpdemo\\_rx\\\(\\\)/);
 });
 
 test('ids are unique, stable across line moves, and parents are indexed', () => {
