@@ -4,3 +4,5 @@ export * from './types';
 export { Engine, createEngine } from './engine';
 export { indexTree, listSourceFiles, DEFAULT_EXCLUDES } from './workspace';
 export type { IndexProgress, IndexResult, IndexOptions } from './workspace';
+export type { IndexStats } from './workspace';
+export { defaultCacheDir } from './cache';

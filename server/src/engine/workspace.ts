@@ -1,9 +1,15 @@
 // Finds the C sources under workspace roots (with exclusions, symlink-loop safety and clear notes for
 // what it skips) and feeds them to the engine, reporting progress and honouring cancellation.
+// Summaries are computed by a worker pool (pool.ts/worker.ts) or in-thread for small trees, and served
+// from the on-disk cache (cache.ts) when the content is unchanged. The main thread only merges.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseSummary } from './cache';
 import type { Engine } from './engine';
+import { WorkerPool } from './pool';
+import type { FileSummary } from './summary';
 import type { EngineProblem } from './types';
+import { createRunner, type Job, type JobContext, type JobResult } from './worker';
 
 export const DEFAULT_EXCLUDES = ['tools', 'Documentation', 'scripts', '.git', 'node_modules'];
 export interface IndexProgress { done: number; total: number }
@@ -14,8 +20,27 @@ export interface IndexOptions {
   token?: { cancelled: boolean };
   /** Skip files already summarized (e.g. open documents). */
   skip?: (file: string) => boolean;
+  /** Worker threads; 0/undefined = one per core (small trees, < 50 files, are summarized in-thread). */
+  workers?: number;
+  /** Summarize on the calling thread, without workers. */
+  inThread?: boolean;
+  /** Folder of the on-disk summary cache; none = no cache. */
+  cacheDir?: string;
+  /** Abandon a file whose summary takes longer than this (worker mode). Default 120 s. */
+  jobTimeoutMs?: number;
+  /** Test hook: workers crash on a file whose path ends with this. */
+  crashOn?: string;
 }
-export interface IndexResult { files: number; skipped: EngineProblem[]; cancelled: boolean }
+export interface IndexStats {
+  /** Files summarized now / taken from the cache. */
+  summarized: number;
+  fromCache: number;
+  /** Worker threads used (0 = in-thread). */
+  workers: number;
+  /** Workers replaced after a crash or a timeout. */
+  restarts: number;
+}
+export interface IndexResult { files: number; skipped: EngineProblem[]; cancelled: boolean; stats?: IndexStats }
 
 function excluded(rel: string, name: string, exclude: string[]): boolean {
   for (const e of exclude) {
@@ -76,23 +101,100 @@ export function readSource(file: string, maxBytes: number, problems: EngineProbl
   }
 }
 
+/** Below this many files (and with workers unset/0) summarizing in-thread beats starting workers. */
+const IN_THREAD_BELOW = 50;
+
 export async function indexTree(engine: Engine, roots: string[], options: IndexOptions = {}): Promise<IndexResult> {
   const { files, problems } = listSourceFiles(roots, options.exclude ?? DEFAULT_EXCLUDES);
-  const max = engine.options.maxFileBytes ?? 2 * 1024 * 1024;
-  let done = 0;
-  let lastReport = 0;
-  for (const file of files) {
-    if (options.token?.cancelled) return { files: done, skipped: problems, cancelled: true };
-    if (!options.skip?.(file)) {
-      const text = readSource(file, max, problems);
-      if (text !== undefined) engine.indexText(file, text);
+  const stats: IndexStats = { summarized: 0, fromCache: 0, workers: 0, restarts: 0 };
+  const total = files.length;
+  const ctx: JobContext = { maxFileBytes: engine.options.maxFileBytes, extraAllocators: engine.options.extraAllocators, cacheDir: options.cacheDir };
+  const todo: string[] = [];
+  for (const f of files) if (!options.skip?.(f)) todo.push(f);
+  let done = total - todo.length;
+  let lastReport = -1;
+  let lastTime = 0;
+  const progress = (force: boolean) => {
+    if (!options.onProgress || done === lastReport) return;
+    const now = Date.now();
+    if (!force && done - lastReport < 50 && now - lastTime < 100) return;
+    lastReport = done; lastTime = now;
+    try { options.onProgress({ done, total }); } catch { /* a progress sink must not stop indexing */ }
+  };
+  progress(true);
+
+  /** Merges one result; returns a job to redo when a cached entry turned out to be damaged. */
+  const merge = (r: JobResult): Job | undefined => {
+    if (r.status !== 'ok' || r.json === undefined) {
+      problems.push({ file: r.file, message: r.note ?? 'skipped' });
+      return undefined;
     }
-    done++;
-    if (done - lastReport >= 50 || done === files.length) {
-      lastReport = done;
-      options.onProgress?.({ done, total: files.length });
-      await new Promise((r) => setImmediate(r));
+    let s: FileSummary | undefined;
+    if (r.cached) {
+      s = parseSummary(r.json, r.file);
+      if (!s) return { id: r.id, file: r.file, noCache: true };
+      stats.fromCache++;
+    } else {
+      try { s = JSON.parse(r.json) as FileSummary; s.file = r.file; } catch (e) {
+        problems.push({ file: r.file, message: `internal error: unreadable summary from worker: ${(e as Error).message}` });
+        return undefined;
+      }
+      stats.summarized++;
+    }
+    engine.addSummary(s);
+    return undefined;
+  };
+  const cancelled = () => options.token?.cancelled === true;
+  const finish = (wasCancelled: boolean): IndexResult => { progress(true); return { files: done, skipped: problems, cancelled: wasCancelled, stats }; };
+
+  let pool: WorkerPool | undefined;
+  const wantPool = !options.inThread && todo.length > 0 && (options.workers ? options.workers > 0 : todo.length >= IN_THREAD_BELOW);
+  if (wantPool) {
+    try {
+      pool = await WorkerPool.create({ ...ctx, workers: options.workers, jobTimeoutMs: options.jobTimeoutMs, crashOn: options.crashOn });
+    } catch {
+      pool = undefined; // no worker threads here (or no worker script): summarize in-thread
     }
   }
-  return { files: done, skipped: problems, cancelled: false };
+
+  if (!pool) {
+    const runner = await createRunner(ctx);
+    try {
+      let sinceYield = 0;
+      for (let i = 0; i < todo.length; i++) {
+        if (cancelled()) return finish(true);
+        let r = runner.run({ id: i, file: todo[i] });
+        const redo = merge(r);
+        if (redo) { r = runner.run(redo); merge(r); }
+        done++;
+        progress(false);
+        if (++sinceYield >= 20) { sinceYield = 0; await new Promise((res) => setImmediate(res)); }
+      }
+    } finally {
+      runner.dispose();
+    }
+    return finish(false);
+  }
+
+  stats.workers = pool.size;
+  try {
+    // A bounded window of jobs in flight, merged in file order (summaries reach the engine deterministically).
+    const window = Math.max(16, pool.size * 8);
+    const inFlight: Promise<JobResult>[] = [];
+    let next = 0;
+    while (next < todo.length || inFlight.length > 0) {
+      while (!cancelled() && next < todo.length && inFlight.length < window) inFlight.push(pool.run({ file: todo[next++] }));
+      if (cancelled()) return finish(true);
+      const r = await inFlight.shift()!;
+      if (cancelled()) return finish(true);
+      const redo = merge(r);
+      if (redo) merge(await pool.run({ file: redo.file, noCache: true }));
+      done++;
+      progress(false);
+    }
+  } finally {
+    stats.restarts = pool.restarts;
+    await pool.close();
+  }
+  return finish(false);
 }
