@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { initializeResult, startSession } from '../lsp/harness';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -95,11 +96,14 @@ test('--help and --version', () => {
   assert.equal(v.stdout.trim(), `gfp-lens ${pkg.version}`);
 });
 
-test('lsp --stdio answers initialize and shuts down', () => {
-  const msg = (o: unknown) => { const b = JSON.stringify(o); return `Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`; };
-  const input = msg({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } })
-    + msg({ jsonrpc: '2.0', id: 2, method: 'shutdown' }) + msg({ jsonrpc: '2.0', method: 'exit' });
-  const r = spawnSync(process.execPath, [CLI, 'lsp', '--stdio'], { cwd: ROOT, encoding: 'utf8', input, timeout: 30000 });
-  assert.match(r.stdout, /"name":"gfp-lens"/, r.stderr);
-  assert.match(r.stdout, /"hoverProvider":true/);
+test('lsp --stdio runs the language server', async () => {
+  const s = await startSession({ command: [CLI, 'lsp', '--stdio'] });
+  try {
+    assert.equal(initializeResult(s).serverInfo?.name, 'gfp-lens');
+    const uri = s.uri('drivers/misc/gfpdemo.c');
+    s.openFile('drivers/misc/gfpdemo.c');
+    await s.waitForDiagnostics(uri, ds => ds.some(d => d.code === 'atomic-alloc' && d.range.start.line === 25));
+  } finally {
+    await s.shutdown();
+  }
 });

@@ -1,6 +1,7 @@
 // Keeps the engine's view of open documents in step with the editor and publishes their diagnostics.
 // Invariants: (1) before any query about an open document the engine holds exactly that document's
-// newest text (ensureCurrent, synchronous, so nothing can interleave between update and query);
+// newest text (ensureCurrent, synchronous, so nothing can interleave between update and query; the
+// engine keeps the text of open files and indexing never overwrites them);
 // (2) diagnostics are only ever published for the version the engine analysed, which is the newest
 // open version, tagged with that version; (3) a closed document leaves no diagnostics behind.
 import * as fs from 'node:fs';
@@ -18,8 +19,6 @@ export class DocumentAnalyzer {
   engine: Engine | undefined;
   /** Workspace folder roots (absolute paths). */
   roots: string[] = [];
-  /** While true, indexing may overwrite open files with their disk text: always re-feed before a query. */
-  indexing = false;
   private engineVersion = new Map<string, number>();
   private published = new Map<string, { version: number; json: string }>();
   private timers = new Map<string, NodeJS.Timeout>();
@@ -33,7 +32,7 @@ export class DocumentAnalyzer {
     const engine = this.engine;
     if (!engine) return undefined;
     const file = this.uris.remember(doc.uri);
-    if (this.indexing || this.engineVersion.get(doc.uri) !== doc.version) {
+    if (this.engineVersion.get(doc.uri) !== doc.version) {
       this.engineVersion.delete(doc.uri);
       engine.updateFile(file, doc.getText());
       this.engineVersion.set(doc.uri, doc.version);
@@ -42,7 +41,7 @@ export class DocumentAnalyzer {
   }
 
   /** The version the engine holds for an open document (undefined if unknown). */
-  analysedVersion(uri: string): number | undefined { return this.indexing ? undefined : this.engineVersion.get(uri); }
+  analysedVersion(uri: string): number | undefined { return this.engineVersion.get(uri); }
 
   /** Debounced re-analysis after an edit. */
   schedule(uri: string): void {
@@ -122,7 +121,8 @@ export class DocumentAnalyzer {
       if (!this.uris.isVirtual(file) && isUnder(file, this.roots)) {
         try { disk = fs.readFileSync(file, 'utf8'); } catch { disk = undefined; }
       }
-      if (disk !== undefined) engine.updateFile(file, disk); else engine.removeFile(file);
+      // Back to the disk text as an indexed (not open) file, or gone when it is outside the workspace.
+      if (disk !== undefined) { engine.releaseText(file); engine.indexText(file, disk); } else engine.removeFile(file);
     } catch (e) {
       this.connection.console.error(`gfp-lens: closing ${uri} failed: ${describe(e)}`);
     }

@@ -44,7 +44,7 @@ export class WorkspaceIndexer {
 
   /**
    * (Re)indexes `roots`. `prune`: drop engine files that are no longer listed (after an exclude change).
-   * `before`/`after` run around the indexing (the caller marks open documents as possibly overwritten).
+   * `before`/`after` run around the indexing (after: the caller re-feeds and republishes open documents).
    */
   async run(roots: string[], exclude: string[], hooks: { before(): void; after(cancelled: boolean): void; isOpen(file: string): boolean }, prune = false): Promise<void> {
     await this.cancel();
@@ -79,6 +79,7 @@ export class WorkspaceIndexer {
       const result = await indexTree(engine, roots, {
         exclude,
         token,
+        skip: file => hooks.isOpen(file), // the editor's text of open documents wins over the disk
         onProgress: p => {
           this.filesDone = p.done;
           this.filesTotal = p.total;

@@ -58,8 +58,8 @@ export function startServer(options: StartOptions = {}): Connection {
   };
 
   const indexHooks = {
-    before: () => { analyzer.indexing = true; },
-    after: () => { analyzer.indexing = false; analyzer.invalidateAll(); analyzer.publishAll(); },
+    before: () => {},
+    after: () => { analyzer.invalidateAll(); analyzer.publishAll(); },
     isOpen: (file: string) => documents.all().some(d => uris.toPath(d.uri) === file),
   };
   const reindex = (prune: boolean) => {
@@ -110,7 +110,6 @@ export function startServer(options: StartOptions = {}): Connection {
   }
 
   connection.onInitialized(guardVoid(log, 'initialized', async () => {
-    initialized = true;
     if (caps.configurationDynamic) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'gfpLens' }).catch(() => {});
     if (caps.watchedFilesDynamic) {
       void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.{c,h}' }] }).catch(() => {});
@@ -124,15 +123,19 @@ export function startServer(options: StartOptions = {}): Connection {
     indexer.state = 'starting';
     indexer.sendStatus();
     await readSettings();
+    initialized = true; // documents opened before this point are analysed now, with the user's settings
     analyzer.publishAll(); // open documents first, before the (possibly long) workspace index
     await reindex(false);
   }));
 
   connection.onDidChangeConfiguration(guardVoid(log, 'configuration', async () => {
     if (!initialized) return;
-    const oldExclude = settings.exclude;
+    const old = settings;
     await readSettings();
-    if (!sameList(oldExclude, settings.exclude)) await reindex(true);
+    // Summaries depend on the allocator list and the size limit: those changes need a re-index.
+    const resummarize = JSON.stringify(old.engine.extraAllocators ?? {}) !== JSON.stringify(settings.engine.extraAllocators ?? {})
+      || old.engine.maxFileBytes !== settings.engine.maxFileBytes;
+    if (resummarize || !sameList(old.exclude, settings.exclude)) await reindex(true);
     else analyzer.publishAll();
     indexer.sendStatus();
   }));
@@ -149,7 +152,7 @@ export function startServer(options: StartOptions = {}): Connection {
         if (ch.type === FileChangeType.Deleted) { engine.removeFile(file); changed = true; continue; }
         let text: string;
         try { text = fs.readFileSync(file, 'utf8'); } catch { engine.removeFile(file); changed = true; continue; }
-        engine.updateFile(file, text);
+        engine.indexText(file, text);
         changed = true;
       } catch (e) {
         connection.console.error(`gfp-lens: updating ${file} failed: ${describe(e)}`);

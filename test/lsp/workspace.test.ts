@@ -1,0 +1,69 @@
+// Workspace behaviour: settings (rules off, severity overrides) read at start and on change, files
+// changed on disk (workspace/didChangeWatchedFiles) feeding cross-file findings into open documents.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Session, startSession } from './harness';
+
+const DEMO = 'drivers/misc/gfpdemo.c';
+
+describe('settings', () => {
+  let s: Session;
+  before(async () => { s = await startSession({ settings: { rules: { 'atomic-alloc': 'warning' } } }); });
+  after(async () => { await s?.shutdown(); });
+
+  test('initial settings apply to the first diagnostics, changes apply on didChangeConfiguration', async () => {
+    const uri = s.uri(DEMO);
+    s.openFile(DEMO);
+    const first = await s.waitForDiagnostics(uri, ds => ds.some(d => d.code === 'atomic-alloc'));
+    assert.ok(first.filter(d => d.code === 'atomic-alloc').every(d => d.severity === 2), 'severity override to warning');
+    assert.ok(s.publishes.filter(p => p.uri === uri).every(p => p.diagnostics.every(d => d.severity !== 1)), 'never published with the default severity');
+
+    s.settings = { rules: { 'atomic-alloc': 'off' } };
+    void s.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    await s.waitForDiagnostics(uri, ds => !ds.some(d => d.code === 'atomic-alloc'), 'atomic-alloc switched off');
+
+    s.settings = {};
+    void s.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    await s.waitForDiagnostics(uri, ds => ds.some(d => d.code === 'atomic-alloc' && d.severity === 1), 'atomic-alloc back as error');
+  });
+});
+
+describe('files changed on disk', () => {
+  let s: Session;
+  before(async () => { s = await startSession(); });
+  after(async () => { await s?.shutdown(); });
+
+  test('a caller created on disk makes the open callee report; deleting it clears the finding', async () => {
+    await s.waitFor('index ready', () => s.statuses.find(x => x.state === 'ready'));
+    const calleeRel = 'drivers/misc/helper.c';
+    const callerRel = 'drivers/misc/caller.c';
+    fs.writeFileSync(path.join(s.workspace, calleeRel),
+      '#include <linux/slab.h>\n\nvoid *gfpdemo_helper_alloc(size_t n)\n{\n\treturn kmalloc(n, GFP_KERNEL);\n}\n');
+    const uri = s.uri(calleeRel);
+    s.openFile(calleeRel);
+    await s.waitForDiagnostics(uri, ds => ds.length === 0, 'no finding without a caller');
+
+    const caller = path.join(s.workspace, callerRel);
+    fs.writeFileSync(caller, [
+      '#include <linux/spinlock.h>', 'static DEFINE_SPINLOCK(l);', 'void *gfpdemo_helper_alloc(size_t n);', '',
+      'void gfpdemo_caller(void)', '{', '\tvoid *p;', '', '\tspin_lock(&l);', '\tp = gfpdemo_helper_alloc(8);', '\tspin_unlock(&l);', '}', '',
+    ].join('\n'));
+    void s.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: s.uri(callerRel), type: 1 }] });
+    const ds = await s.waitForDiagnostics(uri, d => d.some(x => x.code === 'atomic-alloc' && x.range.start.line === 4), 'cross-file atomic-alloc');
+    const d = ds.find(x => x.code === 'atomic-alloc')!;
+    assert.ok(d.relatedInformation?.some(r => r.location.uri === s.uri(callerRel)), 'witness path goes through caller.c');
+
+    fs.rmSync(caller);
+    void s.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: s.uri(callerRel), type: 3 }] });
+    await s.waitForDiagnostics(uri, d2 => d2.length === 0, 'finding gone after the caller was deleted');
+  });
+
+  test('gfpLens.reindex re-indexes and reports ready again', async () => {
+    const before = s.statuses.length;
+    assert.equal(await s.conn.sendRequest('workspace/executeCommand', { command: 'gfpLens.reindex', arguments: [] }), null);
+    await s.waitFor('ready after reindex', () => s.statuses.slice(before).find(x => x.state === 'ready'));
+    assert.ok(s.statuses.slice(before).some(x => x.state === 'indexing'));
+  });
+});
