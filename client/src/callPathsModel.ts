@@ -78,9 +78,15 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => '\\' + c);
 }
 
-/** Server texts may carry markdown `code spans`: tree labels show them as plain text. */
+/** Server texts may carry markdown `code spans`: tree labels show them as plain text, on one line. */
 export function plainText(text: string): string {
-  return text.replace(/`([^`]+)`/g, '$1');
+  return oneLine(text.replace(/`([^`]+)`/g, '$1'));
+}
+
+/** Source text (a flags argument may span lines, or be half-typed) squeezed onto one line of at most `max` chars. */
+export function oneLine(text: string, max = 120): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }
 
 /** Markdown for a server text: its `code spans` are kept, everything else is escaped. */
@@ -132,7 +138,7 @@ function worstOf(tones: IconTone[]): IconTone {
 }
 
 export function siteLabel(site: WireAllocationSite): string {
-  return `${site.callee}(${site.requested})`;
+  return `${site.callee}(${oneLine(site.requested ?? '', 48)})`;
 }
 
 export function siteDescription(site: WireAllocationSite): string {

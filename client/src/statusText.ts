@@ -43,10 +43,11 @@ export function statusView(state: ServerState, status: StatusParams | undefined)
     return { text: '$(sync~spin) GFP: starting', tooltip: 'GFP Lens: starting the analysis…' + click, alarm: false };
   }
   if (status.state === 'indexing') {
-    const progress = status.filesTotal > 0 ? `${status.filesDone}/${status.filesTotal}` : `${status.filesDone}`;
+    // Before the file list is known the server reports 0/0.
+    const progress = status.filesTotal > 0 ? `${status.filesDone}/${status.filesTotal}` : 'indexing';
     return {
       text: `$(sync~spin) GFP: ${progress}`,
-      tooltip: `GFP Lens: indexing, ${progress} files summarized.` + click,
+      tooltip: (status.filesTotal > 0 ? `GFP Lens: indexing, ${progress} files summarized.` : 'GFP Lens: listing files to index…') + click,
       alarm: false,
     };
   }

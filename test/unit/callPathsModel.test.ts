@@ -151,6 +151,11 @@ test('empty and sloppy results never throw', () => {
   const [fn] = buildCallPathTree(sloppy);
   assert.equal(fn.children[0].label, 'kmalloc(flags)');
   assert.match(fn.children[0].tooltip, /_unknown_/);
+  // a half-typed flags argument spanning lines stays one short line
+  const [typed] = buildCallPathTree({ uri: C, version: 2, sites: [site({ callee: 'kzalloc', requested: '8, GFP_KERNEL\n\tgfpdemo_queue(dev, buf);' })] });
+  assert.equal(typed.children[0].label, 'kzalloc(8, GFP_KERNEL gfpdemo_queue(dev, buf);)');
+  const [long] = buildCallPathTree({ uri: C, version: 2, sites: [site({ requested: 'X'.repeat(100) })] });
+  assert.equal(long.children[0].label.length, 'kmalloc()'.length + 48);
 });
 
 test('document selection and URI helpers', () => {
@@ -170,6 +175,7 @@ test('status bar text follows the server state and gfpLens/status', () => {
   assert.equal(statusView('running', st({})).text, '$(shield) GFP: clean');
   assert.equal(statusView('running', st({ hints: 3 })).text, '$(shield) GFP: 3 hints');
   assert.equal(statusView('running', undefined).text, '$(sync~spin) GFP: starting');
+  assert.equal(statusView('running', st({ state: 'indexing' })).text, '$(sync~spin) GFP: indexing');
   assert.equal(statusView('disabled', undefined).text, '$(circle-slash) GFP: off');
   assert.equal(statusView('failed', undefined).alarm, true);
   assert.equal(findingSummary({ errors: 1, warnings: 0, hints: 5 }), '1 error');
