@@ -105,11 +105,83 @@ export class Analysis {
 
   run(): void {
     this.index();
-    for (const n of this.nodes) this.edges.set(n.id, this.computeEdges(n));
-    this.computeFlows();
-    this.collectSites();
-    this.propagate();
-    this.evaluate();
+    for (const n of this.nodes) this.setEdges(n, this.computeEdges(n));
+    this.computeFlows(this.nodes);
+    this.collectSites(this.nodes);
+    const queue: CtxRec[] = [];
+    this.seed(null, queue);
+    this.bfs(queue, null);
+    this.evaluate(this.nodes);
+  }
+
+  /** Callers of each function: reverse edges, for incremental updates. */
+  private callers = new Map<number, Array<{ from: FnNode; edge: Edge }>>();
+  private setEdges(n: FnNode, list: Edge[]): void {
+    for (const e of this.edges.get(n.id) ?? []) {
+      for (const t of e.targets) {
+        const r = this.callers.get(t.id);
+        if (r) this.callers.set(t.id, r.filter((x) => x.edge !== e));
+      }
+    }
+    this.edges.set(n.id, list);
+    for (const e of list) for (const t of e.targets) push(this.callers, t.id, { from: n, edge: e });
+  }
+
+  /** Interface of a file: what other files' analysis depends on. Equal interface => incremental update is sound for everything outside the file's own functions' downstream. */
+  static interfaceKey(s: FileSummary): string {
+    return JSON.stringify([
+      s.functions.map((f) => [f.name, f.isStatic, f.params.map((p) => p.isGfp), f.annotation ?? '']),
+      s.bindings.map((b) => [b.fn, b.chain, b.structType ?? '', b.baseType ?? '', b.via]),
+      s.structFields, s.typedefs, s.gfpPrototypes,
+    ]);
+  }
+
+  /**
+   * Replaces one file's summary in place and recomputes what lives in that file: its functions' edges,
+   * flows, sites, the contexts reaching them (from unchanged callers and roots) and their findings.
+   * Callers in other files keep their previous flow sites, and callees in other files keep their previous
+   * contexts, until the next full run. Returns false (nothing changed) when the file's interface changed
+   * or the file is new: the caller must then run a full analysis.
+   */
+  replaceFile(summary: FileSummary): boolean {
+    const idx = this.summaries.findIndex((x) => x.file === summary.file);
+    if (idx < 0 || Analysis.interfaceKey(this.summaries[idx]) !== Analysis.interfaceKey(summary)) return false;
+    const old = this.summaries[idx];
+    this.summaries[idx] = summary;
+    const nodes = this.nodes.filter((n) => n.file === summary.file);
+    if (nodes.length !== summary.functions.length) return false;
+    // functions keep their order within the file when the interface is equal
+    const oldFns = old.functions;
+    nodes.sort((a, b) => oldFns.indexOf(a.fn) - oldFns.indexOf(b.fn));
+    nodes.forEach((n, i) => { n.fn = summary.functions[i]; n.summary = summary; });
+    const ids = new Set(nodes.map((n) => n.id));
+    // bindings of this file point at new locations
+    for (const m of [this.bindingsByTypeField, this.bindingsByField, this.workByField]) {
+      for (const [k, list] of m) {
+        const kept = list.filter((e) => e.file !== summary.file);
+        if (kept.length !== list.length) m.set(k, kept);
+      }
+    }
+    this.indexBindings(summary);
+    for (const n of nodes) this.setEdges(n, this.computeEdges(n));
+    for (const n of nodes) this.flows.delete(n.id);
+    this.computeFlows(nodes);
+    for (const n of nodes) this.sites.delete(n.id);
+    this.collectSites(nodes);
+    for (const n of nodes) this.ctxs.delete(n.id);
+    const queue: CtxRec[] = [];
+    this.seed(ids, queue);
+    // contexts arriving from callers outside the file
+    for (const t of nodes) {
+      for (const { from, edge } of this.callers.get(t.id) ?? []) {
+        if (ids.has(from.id)) continue;
+        for (const x of this.ctxs.get(from.id) ?? []) this.step(x, edge, [t], queue);
+      }
+    }
+    this.bfs(queue, ids);
+    this.findings = this.findings.filter((f) => !ids.has(f.site.node.id));
+    this.evaluate(nodes);
+    return true;
   }
 
   // ---------- indexing ----------
@@ -133,18 +205,20 @@ export class Analysis {
       for (const [t, tag] of Object.entries(s.typedefs)) if (!this.typedefs.has(t)) this.typedefs.set(t, tag);
       for (const [name, idx] of Object.entries(s.gfpPrototypes)) this.gfpPrototypes.set(name, idx);
     }
-    for (const s of files) {
-      for (const b of s.bindings) {
-        const targets = this.resolveName(s.file, b.fn);
-        if (!targets.length) continue;
-        for (const node of targets.slice(0, 1)) {
-          const field = b.chain[b.chain.length - 1];
-          const entry = { b, file: s.file, node };
-          if (b.via === 'work') { push(this.workByField, field, entry); continue; }
-          const type = b.structType ?? this.ownerType(b.baseType, b.chain);
-          if (type) push(this.bindingsByTypeField, `${type}.${field}`, entry);
-          push(this.bindingsByField, field, entry);
-        }
+    for (const s of files) this.indexBindings(s);
+  }
+
+  private indexBindings(s: FileSummary): void {
+    for (const b of s.bindings) {
+      const targets = this.resolveName(s.file, b.fn);
+      if (!targets.length) continue;
+      for (const node of targets.slice(0, 1)) {
+        const field = b.chain[b.chain.length - 1];
+        const entry = { b, file: s.file, node };
+        if (b.via === 'work') { push(this.workByField, field, entry); continue; }
+        const type = b.structType ?? this.ownerType(b.baseType, b.chain);
+        if (type) push(this.bindingsByTypeField, `${type}.${field}`, entry);
+        push(this.bindingsByField, field, entry);
       }
     }
   }
@@ -219,9 +293,9 @@ export class Analysis {
   }
 
   // ---------- gfp parameter flows ----------
-  private computeFlows(): void {
+  private computeFlows(nodes: FnNode[]): void {
     // base: allocations whose flags are a parameter
-    for (const n of this.nodes) {
+    for (const n of nodes) {
       for (const a of n.fn.allocs) {
         for (const v of a.values) {
           if (v.param === undefined) continue;
@@ -250,7 +324,7 @@ export class Analysis {
     let changed = true;
     for (let round = 0; changed && round < 12; round++) {
       changed = false;
-      for (const n of this.nodes) {
+      for (const n of nodes) {
         for (const e of this.edges.get(n.id) ?? []) {
           if (e.kind !== 'call') continue;
           for (const t of e.targets) {
@@ -288,8 +362,8 @@ export class Analysis {
   }
 
   // ---------- sites ----------
-  private collectSites(): void {
-    for (const n of this.nodes) {
+  private collectSites(nodes: FnNode[]): void {
+    for (const n of nodes) {
       const list: CheckSite[] = [];
       for (const a of n.fn.allocs) {
         list.push({ node: n, kind: 'alloc', report: a, callee: a.callee, argText: a.argText, values: a.values, state: a.state, innerSteps: [], alloc: a });
@@ -358,32 +432,46 @@ export class Analysis {
     queue.push(full);
   }
 
-  private propagate(): void {
-    const queue: CtxRec[] = [];
-    // entry roots: registrations, ops-table fields, annotations, settings
-    for (const n of this.nodes) {
-      for (const c of n.fn.calls) {
-        const reg = c.callee ? ATOMIC_REGISTRATIONS[c.callee] : undefined;
-        if (!reg) continue;
-        const ref = c.args[reg.fnArg]?.fnRef;
-        if (!ref) continue;
-        for (const t of this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES)) {
-          this.addCtx(t, {
-            kind: 'atomic', scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
-            description: `${ref}() is a ${reg.label}, registered by ${c.callee}() at ${base(n.file)}:${c.line + 1}`,
-            steps: [
-              { kind: 'origin', file: n.file, line: c.line, character: c.col, text: `${c.callee}() registers ${ref}() as a ${reg.label}` },
-              { kind: 'registration', file: t.file, line: t.fn.line, character: t.fn.col, text: `${ref}() runs in atomic context (${reg.label})` },
-            ],
-          }, queue);
-        }
+  /** Registration calls (request_irq, timer_setup, ...) anywhere in the tree. */
+  private regCalls: Array<{ n: FnNode; c: CallSite }> = [];
+
+  private collectRegCalls(nodes: FnNode[]): void {
+    for (const n of nodes) for (const c of n.fn.calls) if (c.callee && ATOMIC_REGISTRATIONS[c.callee]) this.regCalls.push({ n, c });
+  }
+
+  /** Root contexts: all of them (targets = null), or only those arriving at the given functions. */
+  private seed(targets: Set<number> | null, queue: CtxRec[]): void {
+    const want = (t: FnNode) => !targets || targets.has(t.id);
+    if (!targets) { this.regCalls = []; this.collectRegCalls(this.nodes); }
+    else {
+      this.regCalls = this.regCalls.filter((r) => !targets.has(r.n.id));
+      this.collectRegCalls(this.nodes.filter((n) => targets.has(n.id)));
+    }
+    // registrations (sorted by file for determinism)
+    const regs = [...this.regCalls].sort((a, b) => a.n.id - b.n.id || a.c.offset - b.c.offset);
+    for (const { n, c } of regs) {
+      const reg = ATOMIC_REGISTRATIONS[c.callee!];
+      const ref = c.args[reg.fnArg]?.fnRef;
+      if (!ref) continue;
+      for (const t of this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES)) {
+        if (!want(t)) continue;
+        this.addCtx(t, {
+          kind: 'atomic', scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
+          description: `${ref}() is a ${reg.label}, registered by ${c.callee}() at ${base(n.file)}:${c.line + 1}`,
+          steps: [
+            { kind: 'origin', file: n.file, line: c.line, character: c.col, text: `${c.callee}() registers ${ref}() as a ${reg.label}` },
+            { kind: 'registration', file: t.file, line: t.fn.line, character: t.fn.col, text: `${ref}() runs in atomic context (${reg.label})` },
+          ],
+        }, queue);
       }
     }
+    // ops-table fields
     for (const [key, entries] of [...this.bindingsByTypeField.entries()].sort()) {
       const [type, field] = key.split('.');
       const root = FIELD_ROOTS.find((r) => r.field === field && r.structs.includes(type));
       if (!root) continue;
       for (const { b, file, node } of entries) {
+        if (!want(node)) continue;
         this.addCtx(node, {
           kind: root.kind, scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
           description: `${b.fn}() is the ${root.label}, set at ${base(file)}:${b.line + 1}`,
@@ -394,7 +482,9 @@ export class Analysis {
         }, queue);
       }
     }
-    for (const n of this.nodes) {
+    // annotations and settings
+    const scopeNodes = targets ? this.nodes.filter((n) => targets.has(n.id)) : this.nodes;
+    for (const n of scopeNodes) {
       const kind = n.fn.annotation ?? this.options.extraRoots?.[n.fn.name];
       if (!kind || kind === 'process') continue;
       const how = n.fn.annotation ? `annotated "${n.fn.annotationText}"` : 'listed in gfpLens.extraRoots';
@@ -405,49 +495,61 @@ export class Analysis {
       }, queue);
     }
     // call-site roots: calls made while holding a lock, or inside a filesystem transaction
-    for (const n of this.nodes) {
-      for (const e of this.edges.get(n.id) ?? []) {
-        if (e.kind === 'handoff') continue;
-        const lock = e.site.state.held[e.site.state.held.length - 1];
-        for (const t of e.targets) {
-          if (lock) {
-            this.addCtx(t, {
-              kind: 'atomic', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
-              description: `${lockWhat(lock)} \`${lock.text}\` held in ${n.fn.name}() at ${base(n.file)}:${lock.line + 1}`,
-              steps: [lockStep(n, lock), callStep(n, e.site, t, e.kind)],
-            }, queue);
-          }
-          const txn = e.site.state.nofsTxn;
-          if (txn && !e.site.state.scope) {
-            this.addCtx(t, {
-              kind: 'nofs', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
-              description: `inside the filesystem transaction started by ${txn.text} in ${n.fn.name}() at ${base(n.file)}:${txn.line + 1}`,
-              steps: [{ kind: 'origin', file: n.file, line: txn.line, character: txn.col, text: `${txn.text} starts a transaction in ${n.fn.name}()` }, callStep(n, e.site, t, e.kind)],
-            }, queue);
-          }
-        }
+    const callSiteRoots = (n: FnNode, e: Edge, t: FnNode) => {
+      if (e.kind === 'handoff') return;
+      const lock = e.site.state.held[e.site.state.held.length - 1];
+      if (lock) {
+        this.addCtx(t, {
+          kind: 'atomic', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
+          description: `${lockWhat(lock)} \`${lock.text}\` held in ${n.fn.name}() at ${base(n.file)}:${lock.line + 1}`,
+          steps: [lockStep(n, lock), callStep(n, e.site, t, e.kind, e.label)],
+        }, queue);
+      }
+      const txn = e.site.state.nofsTxn;
+      if (txn && !e.site.state.scope) {
+        this.addCtx(t, {
+          kind: 'nofs', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
+          description: `inside the filesystem transaction started by ${txn.text} in ${n.fn.name}() at ${base(n.file)}:${txn.line + 1}`,
+          steps: [{ kind: 'origin', file: n.file, line: txn.line, character: txn.col, text: `${txn.text} starts a transaction in ${n.fn.name}()` }, callStep(n, e.site, t, e.kind, e.label)],
+        }, queue);
+      }
+    };
+    if (!targets) {
+      for (const n of this.nodes) for (const e of this.edges.get(n.id) ?? []) for (const t of e.targets) callSiteRoots(n, e, t);
+    } else {
+      for (const id of [...targets].sort((a, b) => a - b)) {
+        const t = this.nodes[id];
+        for (const { from, edge } of this.callers.get(id) ?? []) callSiteRoots(from, edge, t);
       }
     }
-    // BFS (queue order = roots in sorted order, then by depth)
+  }
+
+  /** One propagation step of context x over edge e to its targets. */
+  private step(x: CtxRec, e: Edge, targets: FnNode[], queue: CtxRec[]): void {
+    if (x.depth >= MAX_DEPTH) return;
+    const st = e.site.state;
+    if (x.kind === 'atomic' && (e.kind === 'handoff' || st.released > 0)) return;
+    let scope: ScopeState; let lost = x.lost;
+    if (e.kind === 'handoff') {
+      if (strongest(x.scope, st.scope?.kind) !== 'none') lost = true;
+      scope = 'none';
+    } else scope = strongest(x.scope, st.scope?.kind);
+    const req = st.maySleepReq ?? x.req;
+    for (const t of targets) {
+      this.addCtx(t, {
+        kind: x.kind, scope, lost, req, confidence: minConf(x.confidence, e.confidence), depth: x.depth + 1, parent: x,
+        description: x.description, steps: [callStep(x.node, e.site, t, e.kind, e.label)],
+      }, queue);
+    }
+  }
+
+  /** Breadth-first propagation (queue order = roots in sorted order, then by depth); optionally only into `restrict`. */
+  private bfs(queue: CtxRec[], restrict: Set<number> | null): void {
     for (let qi = 0; qi < queue.length; qi++) {
       const x = queue[qi];
-      if (x.depth >= MAX_DEPTH) continue;
       for (const e of this.edges.get(x.node.id) ?? []) {
-        const st = e.site.state;
-        if (x.kind === 'atomic' && (e.kind === 'handoff' || st.released > 0)) continue;
-        let scope: ScopeState; let lost = x.lost;
-        if (e.kind === 'handoff') {
-          const here = strongest(x.scope, st.scope?.kind);
-          if (here !== 'none') lost = true;
-          scope = 'none';
-        } else scope = strongest(x.scope, st.scope?.kind);
-        const req = st.maySleepReq ?? (e.kind === 'handoff' ? x.req : x.req);
-        for (const t of e.targets) {
-          this.addCtx(t, {
-            kind: x.kind, scope, lost, req, confidence: minConf(x.confidence, e.confidence), depth: x.depth + 1, parent: x,
-            description: x.description, steps: [callStep(x.node, e.site, t, e.kind, e.label)],
-          }, queue);
-        }
+        const targets = restrict ? e.targets.filter((t) => restrict.has(t.id)) : e.targets;
+        if (targets.length) this.step(x, e, targets, queue);
       }
     }
   }
@@ -512,8 +614,8 @@ export class Analysis {
     return strongest(strongest(ctx.scope, s.state.scope?.kind), s.innerScope);
   }
 
-  private evaluate(): void {
-    for (const n of this.nodes) {
+  private evaluate(nodes: FnNode[]): void {
+    for (const n of nodes) {
       for (const s of this.sites.get(n.id) ?? []) {
         const byRule = new Map<RuleId, Array<{ path: PathStep[]; confidence: Confidence; message: string }>>();
         for (const { ctx, confidence, req } of this.contextsAt(s)) {

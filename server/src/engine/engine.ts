@@ -31,9 +31,22 @@ export class Engine {
 
   /** (Re)summarize one file from its text and keep the text (for fixes and hovers). Never throws on bad input. */
   updateFile(file: string, text: string): void {
-    this.entries.set(file, { summary: this.summarizeSafely(file, text), text });
+    const summary = this.summarizeSafely(file, text);
+    this.entries.set(file, { summary, text });
+    // Fast path: a body edit re-analyses only this file's functions; the rest of the tree is refreshed by settle().
+    if (this.analysis && this.byFile && this.analysis.replaceFile(summary)) {
+      this.byFile.set(file, this.analysis.findings.filter((f) => f.site.node.file === file));
+      this.stale = true;
+      return;
+    }
     this.invalidate();
   }
+
+  private stale = false;
+  /** True when edits were applied incrementally and a full re-analysis would refresh other files. */
+  get needsSettle(): boolean { return this.stale; }
+  /** Runs the full global analysis if incremental updates left other files' results stale. */
+  settle(): void { if (this.stale) { this.invalidate(); this.analyze(); } }
 
   /** Add a summary computed elsewhere (worker, cache) without keeping the text. */
   addSummary(summary: FileSummary): void {
@@ -74,7 +87,7 @@ export class Engine {
   summaryOf(file: string): FileSummary | undefined { return this.entries.get(file)?.summary; }
   textOf(file: string): string | undefined { return this.entries.get(file)?.text; }
 
-  private invalidate(): void { this.analysis = null; this.byFile = null; }
+  private invalidate(): void { this.analysis = null; this.byFile = null; this.stale = false; }
 
   /** Runs the global phase if anything changed since the last run. */
   analyze(): Analysis {
