@@ -118,8 +118,32 @@ describe('gfp-lens language server', () => {
       range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
       context: { diagnostics: [], only: ['source.fixAll'] },
     }) as CodeAction[];
-    assert.ok(actions.every(a => a.kind === 'source.fixAll.gfp-lens'), 'only fix-all actions');
-    for (const a of actions) assert.ok(applyWorkspaceEdit(a.edit!, s.docs) instanceof Map);
+    assert.equal(actions.length, 1, JSON.stringify(actions));
+    assert.equal(actions[0].kind, 'source.fixAll.gfp-lens');
+    const applied = applyWorkspaceEdit(actions[0].edit!, s.docs);
+    assert.ok(applied instanceof Map);
+    const text = applied.get(uri)!;
+    assert.ok(!/kzalloc\(sizeof\(\*ev\), GFP_KERNEL\)/.test(text) && /kzalloc\(sizeof\(\*ev\), GFP_ATOMIC\)/.test(text), 'the irq-path kzalloc is fixed');
+    assert.equal(text.length, s.docs.get(uri)!.getText().length, 'only same-length flag swaps');
+  });
+
+  test('no action at all where there is no problem (no light bulb on every line)', async () => {
+    const actions = await s.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: { start: { line: 10, character: 0 }, end: { line: 10, character: 0 } },
+      context: { diagnostics: [] },
+    }) as CodeAction[];
+    assert.deepEqual(actions, []);
+  });
+
+  test('a diagnostic sent from the Problems panel gets its fixes whatever the range', async () => {
+    const d = s.latest(uri)!.diagnostics.find(x => x.code === 'atomic-alloc')!;
+    const actions = await s.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: { start: { line: d.range.start.line, character: 0 }, end: { line: d.range.start.line, character: 0 } },
+      context: { diagnostics: [d] },
+    }) as CodeAction[];
+    assert.ok(actions.some(a => a.kind === 'quickfix' && a.isPreferred), JSON.stringify(actions.map(a => a.title)));
   });
 
   test('gfpLens/allocationSites lists sites with contexts and witness paths', async () => {

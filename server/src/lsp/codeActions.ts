@@ -40,10 +40,13 @@ export function codeActions(doc: TextDocument, file: string, findings: Finding[]
   const actions: CodeAction[] = [];
   const docEdit = (edits: TextEdit[]) => ({ documentChanges: [{ textDocument: { uri: doc.uri, version }, edits }] });
 
+  // Findings in the requested range, or named by a diagnostic the client sent (Problems panel).
+  const askedIds = new Set(params.context.diagnostics.map(d => (d.data as { id?: string } | undefined)?.id).filter(Boolean));
+  let quickFixes = 0;
   if (kindWanted(only, CodeActionKind.QuickFix)) {
     for (const f of mine) {
       const range = { start: f.span.start, end: f.span.end };
-      if (!overlaps(range, params.range)) continue;
+      if (!overlaps(range, params.range) && !askedIds.has(f.id)) continue;
       const diagnostic = matchingDiagnostic(f, params.context.diagnostics, version, toUri);
       for (const fix of f.fixes) {
         if (fix.file !== file || fix.edits.length === 0) continue;
@@ -54,11 +57,15 @@ export function codeActions(doc: TextDocument, file: string, findings: Finding[]
           diagnostics: [diagnostic],
           edit: docEdit(textEdits(doc, fix)),
         });
+        quickFixes++;
       }
     }
   }
 
-  if (kindWanted(only, FixAllKind)) {
+  // Fix-all when asked for by kind (source menu, codeActionsOnSave), or beside quick-fixes at a
+  // problem; never on its own for an unfiltered request, which would put a light bulb on every line.
+  const explicit = !!only && only.length > 0 && kindWanted(only, FixAllKind);
+  if (explicit || (!only?.length && quickFixes > 0)) {
     const chosen: { start: number; end: number }[] = [];
     const edits: TextEdit[] = [];
     let count = 0;
@@ -72,7 +79,7 @@ export function codeActions(doc: TextDocument, file: string, findings: Finding[]
       edits.push(...textEdits(doc, fix));
       count++;
     }
-    if (count > 0) {
+    if (count > 0 && (explicit || count > 1)) {
       actions.push({ title: `Fix all GFP Lens problems (${count})`, kind: FixAllKind, edit: docEdit(edits) });
     }
   }
