@@ -3,7 +3,7 @@
 # VS Code (code-server) on 127.0.0.1 with GFP Lens installed and samples/ open, until Ctrl-C.
 #   bash scripts/demo.sh              # PORT=8080 bash scripts/demo.sh to choose the port
 #   bash scripts/demo.sh --no-serve   # everything except starting the server
-# Env: SKIP_INSTALL=1 skips scripts/install-test-deps.sh.
+# Env: SKIP_INSTALL=1 skips scripts/install-test-deps.sh; SKIP_BUILD=1 reuses dist/ (test-all.sh has built it).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
@@ -20,8 +20,10 @@ D=$REPO/.cache/demo
 
 [ "${SKIP_INSTALL:-0}" = 1 ] || bash scripts/install-test-deps.sh
 
-echo "== build"
-node scripts/build.mjs
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  echo "== build"
+  node scripts/build.mjs
+fi
 echo "== package dist/gfp-lens.vsix"
 npx vsce package --no-dependencies --skip-license -o dist/gfp-lens.vsix > "$REPO/.cache/vsce.log" 2>&1 \
   || { cat "$REPO/.cache/vsce.log" >&2; echo "demo.sh: vsce package failed" >&2; exit 1; }
