@@ -54,6 +54,8 @@ export interface CheckSite {
   innerHeld?: LockRef & { file: string; fnName: string };
   innerScope?: ScopeState;
   innerSteps: PathStep[];
+  /** A callee on the flow path released the caller's lock before allocating. */
+  innerReleased?: boolean;
   alloc?: AllocSite;
   flowCall?: CallSite;
 }
@@ -333,11 +335,13 @@ export class Analysis {
             for (const [q, recs] of tf) {
               for (const v of e.site.args[q]?.values ?? []) {
                 if (v.param === undefined) continue;
-                const rec = recs[0];
+                const rec = recs.find((r) => r.released > 0) ?? recs[0];
+                const outer = heldOf(e.site.state, n);
                 const next: FlowRec = {
                   clear: or(v.clear ?? NO_BITS, rec.clear), add: or(v.add ?? NO_BITS, rec.add),
-                  held: heldOf(e.site.state, n) ?? (e.site.state.released ? undefined : rec.held),
-                  scope: strongest(e.site.state.scope?.kind, rec.scope), released: e.site.state.released,
+                  // the callee dropped the lock held here (or its caller's) before allocating
+                  held: rec.released ? undefined : outer ?? (e.site.state.released ? undefined : rec.held),
+                  scope: strongest(e.site.state.scope?.kind, rec.scope), released: e.site.state.released + (outer ? 0 : rec.released),
                   steps: [callStep(n, e.site, t, 'call'), ...rec.steps], alloc: rec.alloc,
                 };
                 if (this.addFlow(n, v.param, next)) changed = true;
@@ -381,12 +385,13 @@ export class Analysis {
           if (!arg || !arg.values) continue;
           const consts = arg.values.filter((v) => v.param === undefined);
           if (!consts.length) continue;
-          const rec = recs[0];
+          const rec = recs.find((r) => r.released > 0) ?? recs[0];
           const values = consts.map((v) => substitute({ name: arg.text, param: 0, clear: rec.clear, add: rec.add }, v));
           const argLoc = this.locIn(n, arg.start, arg.end, e.site);
           list.push({
             node: n, kind: 'flow', report: argLoc, callee: t.fn.name, argText: arg.text, values, state: e.site.state,
             innerHeld: rec.released ? undefined : rec.held, innerScope: rec.scope, innerSteps: [callStep(n, e.site, t, 'call'), ...rec.steps], flowCall: e.site,
+            innerReleased: rec.released > 0,
           });
         }
       }
@@ -566,7 +571,7 @@ export class Analysis {
   contextsAt(s: CheckSite): Array<{ ctx: SiteContext; confidence: Confidence; req?: boolean }> {
     const out: Array<{ ctx: SiteContext; confidence: Confidence; req?: boolean }> = [];
     const tail = this.siteTail(s);
-    const held = s.state.held[s.state.held.length - 1];
+    const held = s.innerReleased ? undefined : s.state.held[s.state.held.length - 1];
     if (held) {
       out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, description: `${lockWhat(held)} \`${held.text}\` held in ${s.node.fn.name}() at ${base(s.node.file)}:${held.line + 1}`, path: [lockStep(s.node, held), ...tail] }, confidence: 'high', req: s.state.maySleepReq });
     } else if (s.innerHeld) {
@@ -578,7 +583,7 @@ export class Analysis {
       out.push({ ctx: { kind: 'nofs', scope: 'none', lost: false, description: `inside the filesystem transaction started by ${t.text} at ${base(s.node.file)}:${t.line + 1}`, path: [{ kind: 'origin', file: s.node.file, line: t.line, character: t.col, text: `${t.text} starts a transaction in ${s.node.fn.name}()` }, ...tail] }, confidence: 'high', req: s.state.maySleepReq });
     }
     for (const c of this.ctxs.get(s.node.id) ?? []) {
-      if (c.kind === 'atomic' && (s.state.released > 0)) continue;
+      if (c.kind === 'atomic' && (s.state.released > 0 || s.innerReleased)) continue;
       out.push({ ctx: { kind: c.kind, scope: c.scope, lost: c.lost, description: c.description, path: [...this.pathOf(c), ...tail] }, confidence: c.confidence, req: s.state.maySleepReq ?? c.req });
     }
     return out;
@@ -673,14 +678,15 @@ export class Analysis {
       return ctx.kind === 'noio' ? eff.sleep && eff.io : eff.sleep && eff.fs;
     });
     if (!bad) return undefined;
-    const eff = bitsName(applyScope(bad.bits!, scope));
+    const effName = bitsName(applyScope(bad.bits!, scope));
+    const eff = effName === bad.name ? bad.name : `${bad.name}, effectively ${effName}`;
     if (ctx.lost) {
-      return { rule: 'scope-lost', message: `${where} allocates with ${ctx.kind === 'noio' ? '__GFP_IO' : '__GFP_FS'} (effectively ${eff}) in work handed off from a ${ctx.kind === 'noio' ? 'block I/O' : 'filesystem reclaim'} path that holds a memalloc scope: the scope belongs to the queuing task and does not follow the work (${ctx.description}). Open the scope in the worker, or use ${ctx.kind === 'noio' ? 'GFP_NOIO' : 'GFP_NOFS'}.` };
+      return { rule: 'scope-lost', message: `${where} allocates with ${ctx.kind === 'noio' ? '__GFP_IO' : '__GFP_FS'} (${eff}) in work handed off from a ${ctx.kind === 'noio' ? 'block I/O' : 'filesystem reclaim'} path that holds a memalloc scope: the scope belongs to the queuing task and does not follow the work (${ctx.description}). Open the scope in the worker, or use ${ctx.kind === 'noio' ? 'GFP_NOIO' : 'GFP_NOFS'}.` };
     }
     if (ctx.kind === 'noio') {
-      return { rule: 'noio-alloc', message: `${where} may start I/O from reclaim (${bad.name}, effectively ${eff}) on a block I/O path: ${ctx.description}. Reclaim can recurse into the I/O being served and deadlock; use GFP_NOIO or a memalloc_noio_save()/restore() scope.` };
+      return { rule: 'noio-alloc', message: `${where} may start I/O from reclaim (${eff}) on a block I/O path: ${ctx.description}. Reclaim can recurse into the I/O being served and deadlock; use GFP_NOIO or a memalloc_noio_save()/restore() scope.` };
     }
-    return { rule: 'nofs-alloc', message: `${where} may recurse into the filesystem from reclaim (${bad.name}, effectively ${eff}) on a filesystem reclaim path: ${ctx.description}. Use GFP_NOFS or a memalloc_nofs_save()/restore() scope.` };
+    return { rule: 'nofs-alloc', message: `${where} may recurse into the filesystem from reclaim (${eff}) on a filesystem reclaim path: ${ctx.description}. Use GFP_NOFS or a memalloc_nofs_save()/restore() scope.` };
   }
 }
 

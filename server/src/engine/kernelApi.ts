@@ -61,6 +61,8 @@ for (const fam of ['read', 'write']) {
   add(['', '_irq', '_irqrestore', '_bh'].map((v) => `${fam}_unlock${v}`), 'rwlock', false, true);
 }
 add(['xa_lock', 'xa_lock_irq', 'xa_lock_bh', 'xa_lock_irqsave', 'xas_lock', 'xas_lock_irq', 'xas_lock_bh', 'xas_lock_irqsave'], 'xa', true, true);
+add(['xas_lock_type', 'xa_lock_type'], 'xa', true, true);
+add(['xas_unlock_type', 'xa_unlock_type'], 'xa', false, true);
 add(['xa_unlock', 'xa_unlock_irq', 'xa_unlock_bh', 'xa_unlock_irqrestore', 'xas_unlock', 'xas_unlock_irq', 'xas_unlock_bh', 'xas_unlock_irqrestore'], 'xa', false, true);
 add(['local_irq_disable', 'local_irq_save', 'raw_local_irq_disable', 'raw_local_irq_save', 'hard_irq_disable'], 'irq', true, false);
 add(['local_irq_enable', 'local_irq_restore', 'raw_local_irq_enable', 'raw_local_irq_restore'], 'irq', false, false);
@@ -163,6 +165,9 @@ export const ATOMIC_REGISTRATIONS: Record<string, { fnArg: number; label: string
   request_percpu_irq: { fnArg: 1, label: 'per-cpu irq handler' },
   request_nmi: { fnArg: 1, label: 'NMI handler' },
   timer_setup: { fnArg: 1, label: 'timer callback' },
+  hrtimer_setup: { fnArg: 1, label: 'hrtimer callback' },
+  hrtimer_setup_on_stack: { fnArg: 1, label: 'hrtimer callback' },
+  timer_setup_on_stack: { fnArg: 1, label: 'timer callback' },
   setup_timer: { fnArg: 1, label: 'timer callback' },
   tasklet_setup: { fnArg: 1, label: 'tasklet' },
   tasklet_init: { fnArg: 1, label: 'tasklet' },

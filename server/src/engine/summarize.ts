@@ -93,6 +93,18 @@ export class FileSummarizer {
     try {
       this.collectDefines(tree.rootNode);
       this.topLevel(tree.rootNode);
+      // Same-file lock wrappers (return holding a lock / release the caller's): walk again knowing them.
+      let added = false;
+      for (const fn of this.out.functions) {
+        if (this.wrappers.has(fn.name)) continue;
+        if (fn.returnsHolding && fn.returnsHolding.kind !== 'rcu') { this.wrappers.set(fn.name, { acquire: true }); added = true; }
+        else if (fn.releasesCallerLock) { this.wrappers.set(fn.name, { acquire: false }); added = true; }
+      }
+      if (added) {
+        const keep = { gfpDefines: this.out.gfpDefines, hasSchedMmInclude: this.out.hasSchedMmInclude, includeInsertOffset: this.out.includeInsertOffset, suppressions: this.out.suppressions };
+        this.out = { ...this.out, functions: [], bindings: [], structFields: {}, typedefs: {}, gfpPrototypes: {}, ...keep };
+        this.topLevel(tree.rootNode);
+      }
     } catch (e) {
       this.out.problems.push(`internal error while summarizing: ${(e as Error).message}`);
     } finally {
@@ -399,6 +411,8 @@ class FnWalker {
     if (this.exits.length) {
       const common = this.exits[0].held.filter((l) => this.exits.every((e) => e.held.some((h) => h.offset === l.offset)));
       if (common.length) this.fn.returnsHolding = common[common.length - 1];
+      const rel = Math.min(...this.exits.map((e) => e.released));
+      if (rel > 0 && !common.length) this.fn.releasesCallerLock = true;
     }
   }
 

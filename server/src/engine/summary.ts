@@ -5,7 +5,7 @@ import type { AtomicKind, ScopeKind } from './kernelApi';
 import type { ContextKind } from './types';
 
 /** Bump whenever the summary shape or its meaning changes: cached summaries of other versions are ignored. */
-export const SUMMARY_VERSION = 3;
+export const SUMMARY_VERSION = 4;
 
 export interface Loc { offset: number; end: number; line: number; col: number }
 
@@ -93,6 +93,8 @@ export interface FnSummary extends Loc {
   annotationText?: string;
   /** Returns with an atomic region held (lock wrapper, `__acquires`). */
   returnsHolding?: LockRef;
+  /** Releases, on every path, a lock it did not take (an unlock wrapper or a lock-dropping helper). */
+  releasesCallerLock?: boolean;
   calls: CallSite[];
   allocs: AllocSite[];
   sleeps: SleepSite[];
