@@ -47,7 +47,7 @@ export function startServer(options: StartOptions = {}): Connection {
   let engine: Engine | undefined;
   let settings: ServerSettings = parseSettings(undefined);
   let roots: string[] = [];
-  let caps = { configuration: false, progress: false, watchedFilesDynamic: false, configurationDynamic: false };
+  let caps = { configuration: false, progress: false, watchedFilesDynamic: false, configurationDynamic: false, workspaceFolders: false };
   let initialized = false;
   const indexer = new WorkspaceIndexer(connection, () => engine, () => caps.progress);
   let statusTimer: NodeJS.Timeout | undefined;
@@ -74,6 +74,7 @@ export function startServer(options: StartOptions = {}): Connection {
       progress: !!c.window?.workDoneProgress,
       watchedFilesDynamic: !!c.workspace?.didChangeWatchedFiles?.dynamicRegistration,
       configurationDynamic: !!c.workspace?.didChangeConfiguration?.dynamicRegistration,
+      workspaceFolders: !!c.workspace?.workspaceFolders,
     };
     const folders = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : []);
     roots = folders.filter(f => f.uri.startsWith('file:')).map(f => uris.toPath(f.uri));
@@ -114,7 +115,7 @@ export function startServer(options: StartOptions = {}): Connection {
     if (caps.watchedFilesDynamic) {
       void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.{c,h}' }] }).catch(() => {});
     }
-    connection.workspace.onDidChangeWorkspaceFolders(guardVoid(log, 'workspace folders', async e => {
+    if (caps.workspaceFolders) connection.workspace.onDidChangeWorkspaceFolders(guardVoid(log, 'workspace folders', async e => {
       const removed = new Set(e.removed.map(f => uris.toPath(f.uri)));
       roots = roots.filter(r => !removed.has(r)).concat(e.added.filter(f => f.uri.startsWith('file:')).map(f => uris.toPath(f.uri)));
       analyzer.roots = roots;
