@@ -54,6 +54,8 @@ export class GfpServer implements vscode.Disposable {
       run: { module: serverModule, transport: TransportKind.ipc },
       debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
     };
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{c,h}');
+    this.disposables.push(watcher);
     const clientOptions: LanguageClientOptions = {
       // `.h` files are language `cpp` in VS Code, so headers are selected by pattern (DESIGN §6).
       documentSelector: [
@@ -62,7 +64,7 @@ export class GfpServer implements vscode.Disposable {
       ],
       synchronize: {
         configurationSection: 'gfpLens',
-        fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{c,h}'),
+        fileEvents: watcher,
       },
       outputChannel: output,
       initializationOptions: {
