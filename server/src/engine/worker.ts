@@ -88,7 +88,7 @@ export async function createRunner(ctx: JobContext): Promise<JobRunner> {
         cache?.put(hash, summary, json);
         return { id, file, status: 'ok', json, cached: false, hash, bytes: buf.length };
       } catch (e) {
-        return skip(`internal error while indexing: ${(e as Error).message}`);
+        return skip(`internal error: indexing failed: ${(e as Error).message}`);
       }
     },
     dispose() { try { engine.dispose(); } catch { /* ignore */ } },

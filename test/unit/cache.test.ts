@@ -1,0 +1,161 @@
+// The on-disk summary cache: cold and warm runs agree, damaged and other-version entries are ignored and
+// rebuilt, the options that change summaries change the key, and workers summarize exactly like the main thread.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { createEngine, indexTree, type Engine } from '../../server/src/engine';
+import { contentHash, SummaryCache, validateSummary } from '../../server/src/engine/cache';
+import { SUMMARY_VERSION, type FileSummary } from '../../server/src/engine/summary';
+
+const fixtures = path.resolve(__dirname, '../../../test/fixtures');
+
+function tmp(prefix: string): string { return fs.mkdtempSync(path.join(os.tmpdir(), `gfp-lens-${prefix}-`)); }
+
+function summaries(engine: Engine): Record<string, FileSummary> {
+  const out: Record<string, FileSummary> = {};
+  for (const f of engine.files()) out[f] = engine.summaryOf(f)!;
+  return out;
+}
+
+async function run(cacheDir: string | undefined, opts: { workers?: number; inThread?: boolean; extraAllocators?: Record<string, number> } = {}) {
+  const engine = await createEngine({ extraAllocators: opts.extraAllocators });
+  const r = await indexTree(engine, [fixtures], { exclude: [], cacheDir, workers: opts.workers, inThread: opts.inThread ?? !opts.workers });
+  const s = summaries(engine);
+  const findings = engine.findings().map((f) => f.id);
+  engine.dispose();
+  return { r, s, findings };
+}
+
+/** Writes a cache entry by hand (header + body), for planting bad entries. */
+function plant(cache: SummaryCache, hash: string, header: object, body: string): string {
+  const p = cache.entryPath(hash);
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  fs.writeFileSync(p, zlib.gzipSync(JSON.stringify(header) + '\n' + body));
+  return p;
+}
+
+test('cold and warm runs produce identical summaries and findings; warm reads everything from the cache', async () => {
+  const dir = tmp('cache');
+  try {
+    const cold = await run(dir);
+    const n = Object.keys(cold.s).length;
+    assert.ok(n >= 20, `only ${n} fixture files`);
+    // Files with identical content (shared headers) already hit the cache within the cold run.
+    assert.equal((cold.r.stats?.summarized ?? 0) + (cold.r.stats?.fromCache ?? 0), n);
+    assert.ok((cold.r.stats?.summarized ?? 0) > n / 2);
+    const warm = await run(dir);
+    assert.equal(warm.r.stats?.fromCache, n);
+    assert.equal(warm.r.stats?.summarized, 0);
+    assert.deepEqual(warm.s, cold.s);
+    assert.deepEqual(warm.findings, cold.findings);
+    // With workers, from the same cache.
+    const warmW = await run(dir, { workers: 2 });
+    assert.equal(warmW.r.stats?.fromCache, n);
+    assert.deepEqual(warmW.s, cold.s);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('a cached summary is reused for identical content at another path (file is rewritten)', async () => {
+  const dir = tmp('cache');
+  const tree = tmp('tree');
+  try {
+    const first = fs.readdirSync(fixtures, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.c')).sort()[0];
+    const src = fs.readFileSync(path.join(fixtures, first));
+    fs.writeFileSync(path.join(tree, 'a.c'), src);
+    fs.writeFileSync(path.join(tree, 'b.c'), src);
+    const engine = await createEngine();
+    const r = await indexTree(engine, [tree], { cacheDir: dir, inThread: true });
+    assert.equal(r.stats?.summarized, 1);
+    assert.equal(r.stats?.fromCache, 1);
+    assert.equal(engine.summaryOf(path.join(tree, 'b.c'))!.file, path.join(tree, 'b.c'));
+    assert.deepEqual({ ...engine.summaryOf(path.join(tree, 'a.c'))!, file: '' }, { ...engine.summaryOf(path.join(tree, 'b.c'))!, file: '' });
+    engine.dispose();
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); fs.rmSync(tree, { recursive: true, force: true }); }
+});
+
+test('damaged, truncated, wrong-version, wrong-shape and foreign entries are ignored and rebuilt', async () => {
+  const dir = tmp('cache');
+  try {
+    const cold = await run(dir);
+    const files = Object.keys(cold.s).sort();
+    const cache = new SummaryCache(dir, {});
+    const hashOf = (f: string) => contentHash(fs.readFileSync(f));
+    const good = (f: string) => ({ magic: 'gfp-lens-summary', v: SUMMARY_VERSION, opts: (cache as unknown as { opts: string }).opts, hash: hashOf(f) });
+    const bad: string[] = [];
+    // 1. random bytes instead of gzip
+    fs.writeFileSync(cache.entryPath(hashOf(files[0])), Buffer.from('this is not gzip at all'));
+    bad.push(files[0]);
+    // 2. gzip cut in half (CRC/length check fails)
+    const p1 = cache.entryPath(hashOf(files[1]));
+    const raw = fs.readFileSync(p1);
+    fs.writeFileSync(p1, raw.subarray(0, raw.length >> 1));
+    bad.push(files[1]);
+    // 3. another summary version in the header
+    plant(cache, hashOf(files[2]), { ...good(files[2]), v: SUMMARY_VERSION - 1 }, JSON.stringify({ ...cold.s[files[2]], version: SUMMARY_VERSION - 1 }));
+    bad.push(files[2]);
+    // 4. header claims the current version but the body is another version
+    plant(cache, hashOf(files[3]), good(files[3]), JSON.stringify({ ...cold.s[files[3]], version: SUMMARY_VERSION + 1 }));
+    bad.push(files[3]);
+    // 5. well-formed JSON of the wrong shape
+    plant(cache, hashOf(files[4]), good(files[4]), JSON.stringify({ version: SUMMARY_VERSION, functions: [{ name: 1 }] }));
+    bad.push(files[4]);
+    // 6. an entry recorded for other content (hash mismatch in the header)
+    plant(cache, hashOf(files[5]), { ...good(files[5]), hash: '0'.repeat(40) }, JSON.stringify(cold.s[files[5]]));
+    bad.push(files[5]);
+    // 7. body is not JSON
+    plant(cache, hashOf(files[6]), good(files[6]), '{"version": 4, "functions": [');
+    bad.push(files[6]);
+
+    const warm = await run(dir, { workers: 2 });
+    assert.equal(warm.r.stats?.summarized, bad.length, 'each bad entry is re-summarized');
+    assert.equal(warm.r.stats?.fromCache, files.length - bad.length);
+    assert.deepEqual(warm.s, cold.s);
+    assert.deepEqual(warm.findings, cold.findings);
+    // The bad entries were overwritten with good ones.
+    for (const f of bad) assert.ok(cache.get(hashOf(f), f), `entry for ${f} rebuilt`);
+    const again = await run(dir, { inThread: true });
+    assert.equal(again.r.stats?.fromCache, files.length);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('options that change summaries (extraAllocators) change the cache key', async () => {
+  const dir = tmp('cache');
+  try {
+    const a = await run(dir);
+    const b = await run(dir, { extraAllocators: { mydrv_alloc: 1 } });
+    assert.equal(b.r.stats?.summarized, a.r.stats?.summarized, 'no entry of the other options is used');
+    const b2 = await run(dir, { extraAllocators: { mydrv_alloc: 1 } });
+    assert.equal(b2.r.stats?.fromCache, Object.keys(a.s).length);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('workers produce the same summaries as in-thread summarizing', async () => {
+  const inThread = await run(undefined, { inThread: true });
+  const workers = await run(undefined, { workers: 2 });
+  assert.equal(workers.r.stats?.workers, 2);
+  assert.equal(inThread.r.stats?.workers, 0);
+  assert.deepEqual(workers.s, inThread.s);
+  assert.deepEqual(workers.findings, inThread.findings);
+});
+
+test('validateSummary accepts real summaries and rejects junk', async () => {
+  const { s } = await run(undefined, { inThread: true });
+  for (const v of Object.values(s)) if (v.version === SUMMARY_VERSION) assert.ok(validateSummary(JSON.parse(JSON.stringify(v))), v.file);
+  for (const junk of [null, 1, 'x', [], {}, { version: SUMMARY_VERSION }, { ...Object.values(s)[0], functions: 'no' }]) {
+    assert.equal(validateSummary(junk), false, JSON.stringify(junk)?.slice(0, 40));
+  }
+});
+
+test('an unwritable cache folder does not fail indexing', async () => {
+  const dir = tmp('cache');
+  try {
+    const blocker = path.join(dir, 'summaries');
+    fs.writeFileSync(blocker, 'a file where the cache folder should be');
+    const r = await run(dir, { inThread: true });
+    assert.ok(Object.keys(r.s).length >= 20);
+    assert.equal(r.r.skipped.length, 0);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
