@@ -316,7 +316,7 @@ export class Analysis {
           if (v.param === undefined) continue;
           this.addFlow(n, v.param, {
             clear: v.clear ?? NO_BITS, add: v.add ?? NO_BITS, held: heldOf(c.state, n), scope: c.state.scope?.kind, released: c.state.released,
-            steps: [{ kind: 'alloc', file: n.file, line: c.line, character: c.col, text: `${c.callee}(${c.args[pi].text}) (declared with a gfp_t parameter)` }],
+            steps: [{ kind: 'alloc', file: n.file, line: c.line, character: c.col, text: `${c.callee}(${c.args[pi]!.text}) (declared with a gfp_t parameter)` }],
             alloc: { file: n.file, site: c, callee: c.callee },
           });
         }
@@ -415,7 +415,7 @@ export class Analysis {
   /** Line/col of an argument: same line as the call unless the text says otherwise. */
   private locIn(n: FnNode, start: number, end: number, call: CallSite): Loc {
     void n;
-    const arg = call.args.find((a) => a.start === start);
+    const arg = call.args.find((a) => a?.start === start);
     return { offset: start, end, line: arg?.line ?? call.line, col: arg?.col ?? call.col };
   }
 

@@ -27,6 +27,8 @@ interface St {
 }
 
 const NOFS_ENDS = new Set(Object.values(NOFS_REGIONS).flat());
+/** Shared by every site with no lock, scope or request state (most of them): never mutate. */
+const EMPTY_STATE: SiteState = Object.freeze({ held: Object.freeze([]) as unknown as LockRef[], released: 0 }) as SiteState;
 
 function cloneSt(s: St): St {
   return { held: s.held.slice(), released: s.released, scopesMust: s.scopesMust.slice(), scopesMay: s.scopesMay.slice(), maySleepReq: s.maySleepReq, txn: s.txn };
@@ -505,6 +507,7 @@ class FnWalker {
   }
 
   private state(st: St): SiteState {
+    if (!st.held.length && !st.released && !st.scopesMust.length && st.maySleepReq === undefined && !st.txn) return EMPTY_STATE;
     const s: SiteState = { held: st.held.slice(), released: st.released };
     const noio = [...st.scopesMust].reverse().find((x) => x.kind === 'noio');
     const sc = noio ?? st.scopesMust[st.scopesMust.length - 1];
@@ -716,21 +719,23 @@ class FnWalker {
     return { ...this.fs.nodeLoc(call), kind, key: first ? normKey(this.fs.nodeText(first)) : '', text: this.fs.nodeText(call).replace(/\s+/g, ' ').slice(0, 80) };
   }
 
-  private argSummaries(args: Node[], withValues: boolean): ArgSummary[] {
+  /** Only arguments that matter to the analysis are kept (flags, function names, &x->field, short names); others are null. */
+  private argSummaries(args: Node[], withValues: boolean): Array<ArgSummary | null> {
     return args.map((a) => {
       const text = this.fs.nodeText(a);
       const s: ArgSummary = { text: text.length > 120 ? text.slice(0, 120) : text, start: a.startIndex, end: a.endIndex, line: a.startPosition.row, col: a.startPosition.column };
-      if (withValues && a.type !== 'call_expression' && (/GFP|gfp/.test(text) || this.env.params.has(text) || this.env.locals.has(text))) s.values = evalGfp(this.env, a);
+      let keep = false;
+      if (withValues && a.type !== 'call_expression' && (/GFP|gfp/.test(text) || this.env.params.has(text) || this.env.locals.has(text))) { s.values = evalGfp(this.env, a); keep = true; }
       const fn = this.fs.functionRef(a);
-      if (fn && !this.env.params.has(fn) && !this.localTypes.has(fn) && !this.env.locals.has(fn)) s.fnRef = fn;
+      if (fn && !this.env.params.has(fn) && !this.localTypes.has(fn) && !this.env.locals.has(fn)) { s.fnRef = fn; keep = true; }
       if (a.type === 'pointer_expression') {
         const inner = a.childForFieldName('argument');
         if (inner && inner.type === 'field_expression') {
           const fc = this.fieldChain(inner);
-          if (fc && fc.chain.length) s.fieldRef = { field: fc.chain[fc.chain.length - 1], structType: fc.chain.length === 1 ? fc.baseType : undefined };
-        }
+          if (fc && fc.chain.length) { s.fieldRef = { field: fc.chain[fc.chain.length - 1], structType: fc.chain.length === 1 ? fc.baseType : undefined }; keep = true; }
+        } else if (inner && inner.type === 'identifier') keep = true;
       }
-      return s;
+      return keep ? s : null;
     });
   }
 

@@ -5,7 +5,7 @@ import type { AtomicKind, ScopeKind } from './kernelApi';
 import type { ContextKind } from './types';
 
 /** Bump whenever the summary shape or its meaning changes: cached summaries of other versions are ignored. */
-export const SUMMARY_VERSION = 4;
+export const SUMMARY_VERSION = 5;
 
 export interface Loc { offset: number; end: number; line: number; col: number }
 
@@ -50,7 +50,8 @@ export interface PointerTarget {
 export interface CallSite extends Loc {
   callee?: string;
   pointer?: PointerTarget;
-  args: ArgSummary[];
+  /** Arguments by position; null where the argument carries nothing the analysis uses. */
+  args: Array<ArgSummary | null>;
   state: SiteState;
 }
 
