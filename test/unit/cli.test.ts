@@ -107,3 +107,9 @@ test('lsp --stdio runs the language server', async () => {
     await s.shutdown();
   }
 });
+
+test('--exclude skips directories under the given roots', () => {
+  const r = run(['check', 'samples', '--exclude', 'drivers']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.doesNotMatch(r.stdout, /gfpdemo\.c/);
+});

@@ -121,6 +121,7 @@ export function startServer(options: StartOptions = {}): Connection {
       analyzer.roots = roots;
       await reindex(removed.size > 0);
     }));
+    if (!engine) void connection.window.showErrorMessage('GFP Lens: the analysis engine failed to start; see the GFP Lens output for details.');
     indexer.state = 'starting';
     indexer.sendStatus();
     await readSettings();
