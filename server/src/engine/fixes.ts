@@ -34,7 +34,8 @@ function wrapScope(f: RawFinding, summary: FileSummary, text: string, kind: 'noi
   // declare the token after the opening brace's leading declarations, kernel style
   const declAt = declarationInsertPoint(text, fn.bodyStart, fn.bodyEnd);
   const bodyIndent = /\n([ \t]+)\S/.exec(body)?.[1] ?? '\t';
-  edits.push({ startOffset: declAt, endOffset: declAt, newText: `${bodyIndent}unsigned int ${token};\n` });
+  const firstLine = text.indexOf('\n', fn.bodyStart) + 1;
+  edits.push({ startOffset: declAt, endOffset: declAt, newText: `${bodyIndent}unsigned int ${token};\n${declAt === firstLine ? '\n' : ''}` });
   const ind = a.indent;
   edits.push({ startOffset: a.stmtStart, endOffset: a.stmtStart, newText: `${token} = memalloc_${kind}_save();\n${ind}` });
   edits.push({ startOffset: a.stmtEnd, endOffset: a.stmtEnd, newText: `\n${ind}memalloc_${kind}_restore(${token});` });

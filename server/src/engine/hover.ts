@@ -33,12 +33,12 @@ export function renderAllocationHover(a: AllocationInfo, flagWord?: string): str
   const lines: string[] = [];
   lines.push(`**GFP Lens** · \`${a.callee}(${a.requested || '…'})\` in \`${a.function}()\``, '');
   const req = a.requested ? `\`${a.requested}\`` : '`GFP_KERNEL` (implicit)';
-  const possible = a.requestedValues.length > 1 ? ` — possible values: ${a.requestedValues.map((v) => `\`${v}\``).join(', ')}` : '';
-  lines.push(`Requested: ${req}${possible}`, '');
+  const possible = a.requestedValues.length > 1 ? ` (possible values: ${a.requestedValues.map((v) => `\`${v}\``).join(', ')})` : '';
+  const eff = a.effectiveValues.map((v) => `\`${v}\``).join(' or ');
   if (a.scope) {
-    lines.push(`Effective: ${a.effectiveValues.map((v) => `\`${v}\``).join(', ')} — effectively ${a.scope === undefined ? '' : a.scope.kind === 'noio' ? 'GFP_NOIO' : 'GFP_NOFS'} here: \`${a.scope.text}\` at ${link(a.scope.file, a.scope.line)}`, '');
+    lines.push(`Requested ${req}${possible}, effectively ${eff} here: \`${a.scope.text}\` at ${link(a.scope.file, a.scope.line)}`, '');
   } else {
-    lines.push(`Effective: ${a.effectiveValues.map((v) => `\`${v}\``).join(', ')} (no memalloc scope in force in this function)`, '');
+    lines.push(`Requested ${req}${possible}, effectively ${eff} (no memalloc scope in force here)`, '');
   }
   lines.push(`May sleep: **${a.maySleep}**`, '');
   if (flagWord) lines.push(flagSummary(flagWord), '');
