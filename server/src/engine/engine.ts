@@ -58,7 +58,8 @@ export class Engine {
 
   /** Summarize a file's text without keeping the text (bulk indexing). */
   indexText(file: string, text: string): FileSummary {
-    const summary = this.summarizeSafely(file, text);
+    // The JSON round trip flattens strings sliced from `text`, which would otherwise keep every source file alive.
+    const summary = JSON.parse(JSON.stringify(this.summarizeSafely(file, text))) as FileSummary;
     this.addSummary(summary);
     return summary;
   }

@@ -6,7 +6,7 @@ import type { CParser, Node } from './parser';
 import { evalGfp, type EvalEnv } from './gfpEval';
 import {
   allocatorGfpIndex, atomicGuard, regionApi, scopeRestore, scopeSave, SLEEPING_CALLS, TRYLOCKS, requestFlagSetter,
-  NOFS_REGIONS, WORK_INIT, type AtomicKind,
+  NOFS_REGIONS, WORK_INIT, HANDOFFS, ATOMIC_REGISTRATIONS, PROCESS_REGISTRATIONS, type AtomicKind,
 } from './kernelApi';
 import {
   SUMMARY_VERSION, type AllocSite, type ArgSummary, type Binding, type CallSite, type FileSummary, type FnSummary,
@@ -396,7 +396,7 @@ class FnWalker {
 
   constructor(private fs: FileSummarizer, private fn: FnSummary, private body: Node) {
     const params = new Map<string, number>();
-    fn.params.forEach((p, i) => { if (p.name) params.set(p.name, i); });
+    fn.params.forEach((p, i) => { if (p.name && (p.isGfp || /gfp|flags|mask/i.test(p.name))) params.set(p.name, i); });
     this.env = { src: fs.source, params, locals: new Map(), defines: fs.fileDefines };
   }
 
@@ -443,7 +443,7 @@ class FnWalker {
           if (l.type === 'identifier') this.addLocal(this.fs.nodeText(l), r);
           else if (l.type === 'field_expression') {
             const fn = this.fs.functionRef(r);
-            if (fn && !this.env.params.has(fn) && !this.localTypes.has(fn)) {
+            if (fn && !this.isParam(fn) && !this.localTypes.has(fn)) {
               const target = this.fieldChain(l);
               if (target) this.fs.summary.bindings.push({ ...this.fs.nodeLoc(n), fn, baseType: target.baseType, chain: target.chain, via: 'assign', inFunction: this.fn.name });
             }
@@ -485,8 +485,10 @@ class FnWalker {
     return chain.length ? { chain } : undefined;
   }
 
+  private isParam(name: string): boolean { return this.fn.params.some((p) => p.name === name); }
+
   private isLocalToken(token: string): boolean {
-    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(token) && !this.env.params.has(token);
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(token) && !this.fn.params.some((p) => p.name === token);
   }
 
   private exit(st: St, ret: Node | null): void {
@@ -506,7 +508,16 @@ class FnWalker {
     }
   }
 
+  private stateMemo = new WeakMap<St, SiteState>();
   private state(st: St): SiteState {
+    const memo = this.stateMemo.get(st);
+    if (memo) return memo;
+    const made = this.makeState(st);
+    this.stateMemo.set(st, made);
+    return made;
+  }
+
+  private makeState(st: St): SiteState {
     if (!st.held.length && !st.released && !st.scopesMust.length && st.maySleepReq === undefined && !st.txn) return EMPTY_STATE;
     const s: SiteState = { held: st.held.slice(), released: st.released };
     const noio = [...st.scopesMust].reverse().find((x) => x.kind === 'noio');
@@ -720,14 +731,15 @@ class FnWalker {
   }
 
   /** Only arguments that matter to the analysis are kept (flags, function names, &x->field, short names); others are null. */
-  private argSummaries(args: Node[], withValues: boolean): Array<ArgSummary | null> {
+  private argSummaries(args: Node[], refs: boolean): Array<ArgSummary | null> {
     return args.map((a) => {
       const text = this.fs.nodeText(a);
       const s: ArgSummary = { text: text.length > 120 ? text.slice(0, 120) : text, start: a.startIndex, end: a.endIndex, line: a.startPosition.row, col: a.startPosition.column };
       let keep = false;
-      if (withValues && a.type !== 'call_expression' && (/GFP|gfp/.test(text) || this.env.params.has(text) || this.env.locals.has(text))) { s.values = evalGfp(this.env, a); keep = true; }
+      if (a.type !== 'call_expression' && (/GFP|gfp/.test(text) || this.env.params.has(text) || this.env.locals.has(text))) { s.values = evalGfp(this.env, a); keep = true; }
+      if (!refs) return keep ? s : null;
       const fn = this.fs.functionRef(a);
-      if (fn && !this.env.params.has(fn) && !this.localTypes.has(fn) && !this.env.locals.has(fn)) { s.fnRef = fn; keep = true; }
+      if (fn && !this.isParam(fn) && !this.localTypes.has(fn) && !this.env.locals.has(fn)) { s.fnRef = fn; keep = true; }
       if (a.type === 'pointer_expression') {
         const inner = a.childForFieldName('argument');
         if (inner && inner.type === 'field_expression') {
@@ -773,7 +785,7 @@ class FnWalker {
         if (!inner) break;
         target = inner;
       }
-      const site: CallSite = { ...this.fs.nodeLoc(call), args: this.argSummaries(args, true), state: this.state(st) };
+      const site: CallSite = { ...this.fs.nodeLoc(call), args: this.argSummaries(args, false), state: this.state(st) };
       if (target.type === 'field_expression') site.pointer = this.fieldChain(target);
       else if (target.type === 'identifier') site.pointer = { chain: [this.fs.nodeText(target)] };
       if (site.pointer && site.pointer.chain.length) this.fn.calls.push(site);
@@ -826,8 +838,8 @@ class FnWalker {
     const restore = scopeRestore(name);
     if (restore) return this.scopeRestore(call, restore, args, st);
     // other calls: recorded for the call graph
-    const withValues = true;
-    this.fn.calls.push({ ...loc, callee: name, args: this.argSummaries(args, withValues), state: this.state(st) });
+    const refs = !!(HANDOFFS[name] || ATOMIC_REGISTRATIONS[name] || PROCESS_REGISTRATIONS[name] || WORK_INIT[name]);
+    this.fn.calls.push({ ...loc, callee: name, args: this.argSummaries(args, refs), state: this.state(st) });
     if (requestFlagSetter(name) && args[1]) {
       const s = cloneSt(st); s.maySleepReq = /MAY_SLEEP/.test(this.fs.nodeText(args[1])); return s;
     }
@@ -879,7 +891,7 @@ class FnWalker {
       this.reportedSaves.delete(-1);
       return s;
     }
-    if (this.isLocalToken(token) && !this.env.params.has(token)) {
+    if (this.isLocalToken(token)) {
       const open = s.scopesMay[s.scopesMay.length - 1];
       if (open) {
         this.fn.scopeIssues.push({ ...loc, kind, message: `${restore}(${token}) uses a token that no save in ${this.fn.name}() produced; the open scope from ${open.text} at line ${open.line + 1} was saved in ${open.token}.` });
