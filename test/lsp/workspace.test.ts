@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Session, startSession } from './harness';
+import { Session, delay, startSession } from './harness';
 
 const DEMO = 'drivers/misc/gfpdemo.c';
 
@@ -60,10 +60,26 @@ describe('files changed on disk', () => {
     await s.waitForDiagnostics(uri, d2 => d2.length === 0, 'finding gone after the caller was deleted');
   });
 
-  test('gfpLens.reindex re-indexes and reports ready again', async () => {
+  test('gfpLens.reindex re-indexes and reports ready again, bursts are serialized', async () => {
     const before = s.statuses.length;
-    assert.equal(await s.conn.sendRequest('workspace/executeCommand', { command: 'gfpLens.reindex', arguments: [] }), null);
-    await s.waitFor('ready after reindex', () => s.statuses.slice(before).find(x => x.state === 'ready'));
-    assert.ok(s.statuses.slice(before).some(x => x.state === 'indexing'));
+    const answers = await Promise.all([1, 2, 3].map(() => s.conn.sendRequest('workspace/executeCommand', { command: 'gfpLens.reindex', arguments: [] })));
+    assert.deepEqual(answers, [null, null, null]);
+    const settled = () => {
+      const a = s.statuses.slice(before);
+      const last = a[a.length - 1];
+      return a.some(x => x.state === 'indexing') && last?.state === 'ready' && last.filesTotal > 0 && last.filesDone === last.filesTotal ? true : undefined;
+    };
+    await s.waitFor('ready after the reindex burst', settled);
+    await delay(300);
+    await s.waitFor('still ready after a pause', settled);
+    const after = s.statuses.slice(before);
+    assert.ok(after.some(x => x.state === 'indexing'));
+    assert.equal(after[after.length - 1].state, 'ready', JSON.stringify(after));
+    // Never two runs at once: every 'indexing' run is closed by a 'ready' before the next one starts.
+    let open = 0;
+    for (const st of after) {
+      if (st.state === 'indexing' && st.filesDone === 0 && st.filesTotal === 0) { assert.equal(open, 0, JSON.stringify(after)); open = 1; }
+      if (st.state === 'ready') open = 0;
+    }
   });
 });

@@ -7,12 +7,16 @@ import { StatusNotification } from '../protocol';
 import type { StatusParams } from '../protocol';
 import { describe } from './safe';
 
+export interface IndexHooks { before(): void; after(cancelled: boolean): void; isOpen(file: string): boolean }
+
 export class WorkspaceIndexer {
   private current: { token: { cancelled: boolean }; done: Promise<void> } | undefined;
   state: StatusParams['state'] = 'starting';
   filesDone = 0;
   filesTotal = 0;
   private lastStatus = 0;
+  private generation = 0;
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(private connection: Connection, private getEngine: () => Engine | undefined, private supportsProgress: () => boolean) {}
 
@@ -46,8 +50,16 @@ export class WorkspaceIndexer {
    * (Re)indexes `roots`. `prune`: drop engine files that are no longer listed (after an exclude change).
    * `before`/`after` run around the indexing (after: the caller re-feeds and republishes open documents).
    */
-  async run(roots: string[], exclude: string[], hooks: { before(): void; after(cancelled: boolean): void; isOpen(file: string): boolean }, prune = false): Promise<void> {
-    await this.cancel();
+  run(roots: string[], exclude: string[], hooks: IndexHooks, prune = false): Promise<void> {
+    // Runs are serialized: a new request cancels the running one, and only the newest queued one runs.
+    const generation = ++this.generation;
+    if (this.current) this.current.token.cancelled = true;
+    const next = this.chain.then(() => (generation === this.generation ? this.runOnce(roots, exclude, hooks, prune) : undefined));
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  private async runOnce(roots: string[], exclude: string[], hooks: IndexHooks, prune: boolean): Promise<void> {
     const engine = this.getEngine();
     if (!engine) return;
     const token = { cancelled: false };

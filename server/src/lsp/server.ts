@@ -54,7 +54,7 @@ export function startServer(options: StartOptions = {}): Connection {
   analyzer.onPublished = () => {
     // Refresh the status-bar counts after edits, at most a few times a second.
     if (indexer.running || !initialized || statusTimer) return;
-    statusTimer = setTimeout(() => { statusTimer = undefined; indexer.sendStatus(); }, 250);
+    statusTimer = setTimeout(() => { statusTimer = undefined; if (!indexer.running) indexer.sendStatus(); }, 250);
   };
 
   const indexHooks = {
