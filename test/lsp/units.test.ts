@@ -20,7 +20,8 @@ test('settings: rules, allocators, roots, exclude, confidence, size', () => {
   assert.deepEqual(s.engine.severities, { 'atomic-alloc': 'warning', 'noio-alloc': 'info' });
   assert.deepEqual(s.engine.extraAllocators, { my_alloc: 1, implicit_alloc: -1 });
   assert.deepEqual(s.engine.extraRoots, { my_irq: 'atomic' });
-  assert.ok(s.exclude.includes('out') && s.exclude.includes('.git'));
+  assert.deepEqual(s.exclude, ['out', '.git', 'node_modules'], 'the user list replaces the defaults');
+  assert.ok(parseSettings({}).exclude.includes('tools'), 'defaults without a list');
   assert.equal(s.engine.minConfidence, 'medium');
   assert.equal(s.engine.maxFileBytes, 512 * 1024);
   assert.equal(s.notes.length, 4, s.notes.join('\n'));

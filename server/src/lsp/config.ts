@@ -5,12 +5,13 @@ import type { Confidence, ContextKind, EngineOptions, RuleId, Severity } from '.
 
 export interface ServerSettings {
   engine: EngineOptions;
-  /** Directory names/paths skipped when indexing (defaults plus the user's). */
+  /** Directory names/paths skipped when indexing (the user's list, else the defaults; .git and node_modules always). */
   exclude: string[];
   /** Human notes about ignored settings. */
   notes: string[];
 }
 
+const ALWAYS_EXCLUDED = ['.git', 'node_modules'];
 const SEVERITIES: Severity[] = ['error', 'warning', 'info', 'hint'];
 const CONFIDENCES: Confidence[] = ['high', 'medium', 'low'];
 const CONTEXTS: ContextKind[] = ['atomic', 'noio', 'nofs'];
@@ -64,8 +65,10 @@ export function parseSettings(raw: unknown): ServerSettings {
   }
   if (Object.keys(roots).length) engine.extraRoots = roots;
 
+  // A given list replaces the defaults (so "tools" can be indexed), but .git and node_modules stay out.
   if (Array.isArray(s.exclude)) {
-    for (const e of s.exclude) if (typeof e === 'string' && e.trim() && !exclude.includes(e.trim())) exclude.push(e.trim());
+    exclude.length = 0;
+    for (const e of [...s.exclude, ...ALWAYS_EXCLUDED]) if (typeof e === 'string' && e.trim() && !exclude.includes(e.trim())) exclude.push(e.trim());
   }
   if (typeof s.minConfidence === 'string' && (CONFIDENCES as string[]).includes(s.minConfidence)) engine.minConfidence = s.minConfidence as Confidence;
   if (typeof s.maxFileSizeKB === 'number' && s.maxFileSizeKB > 0) engine.maxFileBytes = Math.round(s.maxFileSizeKB * 1024);

@@ -142,25 +142,39 @@ export function startServer(options: StartOptions = {}): Connection {
     indexer.sendStatus();
   }));
 
-  connection.onDidChangeWatchedFiles(guardVoid(log, 'watched files', params => {
+  // Files changed on disk (not open in the editor): coalesced in short batches, so duplicate events
+  // (a client that watches files itself and honours our registration) and checkout storms cost one pass.
+  const pendingFiles = new Map<string, FileChangeType>();
+  let filesTimer: NodeJS.Timeout | undefined;
+  const applyFileChanges = guardVoid(log, 'watched files', () => {
+    filesTimer = undefined;
     if (!engine) return;
     const open = new Set(documents.all().map(d => uris.toPath(d.uri)));
+    const batch = [...pendingFiles];
+    pendingFiles.clear();
     let changed = false;
-    for (const ch of params.changes) {
-      if (!ch.uri.startsWith('file:')) continue;
-      const file = uris.toPath(ch.uri);
-      if (!SOURCE_RE.test(file) || open.has(file)) continue; // open documents: the editor's text wins
+    for (const [file, type] of batch) {
+      if (open.has(file)) continue; // open documents: the editor's text wins
       try {
-        if (ch.type === FileChangeType.Deleted) { engine.removeFile(file); changed = true; continue; }
-        let text: string;
-        try { text = fs.readFileSync(file, 'utf8'); } catch { engine.removeFile(file); changed = true; continue; }
-        engine.indexText(file, text);
+        let text: string | undefined;
+        if (type !== FileChangeType.Deleted) {
+          try { text = fs.readFileSync(file, 'utf8'); } catch { text = undefined; }
+        }
+        if (text === undefined) engine.removeFile(file); else engine.indexText(file, text);
         changed = true;
       } catch (e) {
         connection.console.error(`gfp-lens: updating ${file} failed: ${describe(e)}`);
       }
     }
     if (changed) analyzer.publishAll();
+  });
+  connection.onDidChangeWatchedFiles(guardVoid(log, 'watched files', params => {
+    for (const ch of params.changes) {
+      if (!ch.uri.startsWith('file:')) continue;
+      const file = uris.toPath(ch.uri);
+      if (SOURCE_RE.test(file)) pendingFiles.set(file, ch.type);
+    }
+    if (pendingFiles.size > 0 && !filesTimer) filesTimer = setTimeout(applyFileChanges, 50);
   }));
 
   documents.onDidOpen(guardVoid(log, 'didOpen', e => { uris.remember(e.document.uri); if (initialized) analyzer.analyseNow(e.document.uri); }));
@@ -207,7 +221,12 @@ export function startServer(options: StartOptions = {}): Connection {
     return null;
   }));
 
-  connection.onShutdown(() => { void indexer.cancel(); analyzer.dispose(); if (statusTimer) clearTimeout(statusTimer); });
+  connection.onShutdown(() => {
+    void indexer.cancel();
+    analyzer.dispose();
+    if (statusTimer) clearTimeout(statusTimer);
+    if (filesTimer) clearTimeout(filesTimer);
+  });
   connection.onExit(() => { try { engine?.dispose(); } catch { /* exiting anyway */ } });
 
   documents.listen(connection);
