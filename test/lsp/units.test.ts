@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseArgs, UsageError } from '../../server/src/cli/args';
-import { kindWanted } from '../../server/src/lsp/codeActions';
+import type { TextDocumentEdit, TextEdit } from 'vscode-languageserver-protocol';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Finding, Fix } from '../../server/src/engine';
+import { codeActions, kindWanted } from '../../server/src/lsp/codeActions';
 import { parseSettings } from '../../server/src/lsp/config';
 import { UriMap, isUnder } from '../../server/src/lsp/uris';
 
@@ -61,4 +64,42 @@ test('cli arguments', () => {
   for (const bad of [[], ['check'], ['check', '-q', 'a'], ['check', 'a', '--format'], ['check', 'a', '--format', 'xml'], ['lsp', '--tcp'], ['nope']]) {
     assert.throws(() => parseArgs(bad), UsageError, bad.join(' '));
   }
+});
+
+test('code actions: versioned edits, fix-all shares identical edits and skips clashing ones', () => {
+  const text = '#include <a.h>\nvoid f(void)\n{\n\tx = kmalloc(1, GFP_KERNEL);\n\ty = kmalloc(2, GFP_KERNEL);\n}\n';
+  const doc = TextDocument.create('file:///w/f.c', 'c', 7, text);
+  const file = '/w/f.c';
+  const inc = { startOffset: 15, endOffset: 15, newText: '#include <linux/sched/mm.h>\n' };
+  const at = (needle: string) => text.indexOf(needle);
+  const finding = (n: number, fixes: Fix[]): Finding => {
+    const s = at(`kmalloc(${n}`);
+    const pos = doc.positionAt(s);
+    const end = doc.positionAt(s + 10);
+    return {
+      id: `noio-alloc:${file}:${s}`, rule: 'noio-alloc', severity: 'warning', message: 'm', function: 'f', confidence: 'high', otherPaths: 0,
+      span: { file, start: pos, end, startOffset: s, endOffset: s + 10 }, path: [], fixes,
+    };
+  };
+  const wrap = (n: number): Fix => ({ title: `Wrap ${n}`, kind: 'wrap-noio', preferred: true, file, edits: [
+    inc, { startOffset: at(`\tx`) + (n - 1) * (at('\ty') - at('\tx')), endOffset: at(`\tx`) + (n - 1) * (at('\ty') - at('\tx')), newText: '/*s*/' },
+  ] });
+  const swap = (n: number): Fix => {
+    const s = text.indexOf('GFP_KERNEL', at(`kmalloc(${n}`));
+    return { title: 'Use GFP_NOIO', kind: 'swap-flag', preferred: false, file, edits: [{ startOffset: s, endOffset: s + 10, newText: 'GFP_NOIO' }] };
+  };
+  const findings = [finding(1, [wrap(1), swap(1)]), finding(2, [wrap(2), swap(2)])];
+  const params = (line: number, only?: string[]) => ({
+    textDocument: { uri: doc.uri }, range: { start: { line, character: 6 }, end: { line, character: 6 } }, context: { diagnostics: [], only },
+  });
+  const quick = codeActions(doc, file, findings, params(3), u => u);
+  assert.deepEqual(quick.map(a => a.title), ['Wrap 1', 'Use GFP_NOIO', 'Fix all GFP Lens problems (2)']);
+  for (const a of quick) assert.equal((a.edit!.documentChanges![0] as TextDocumentEdit).textDocument.version, 7);
+  const all = codeActions(doc, file, findings, params(0, ['source.fixAll']), u => u);
+  assert.equal(all.length, 1);
+  const out = TextDocument.applyEdits(doc, (all[0].edit!.documentChanges![0] as TextDocumentEdit).edits as TextEdit[]);
+  assert.equal(out.split('#include <linux/sched/mm.h>').length - 1, 1, 'the shared include is added once');
+  assert.equal(out.split('/*s*/').length - 1, 2);
+  assert.deepEqual(codeActions(doc, file, findings, params(1), u => u), [], 'nothing where there is no finding');
+  assert.deepEqual(codeActions(doc, file, findings, params(3, ['refactor']), u => u), []);
 });

@@ -4,7 +4,7 @@
 import { CodeActionKind } from 'vscode-languageserver/node';
 import type { CodeAction, CodeActionParams, Diagnostic, Range, TextEdit } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Finding, Fix } from '../engine';
+import type { Finding, Fix, OffsetEdit } from '../engine';
 import { offsetRange, toDiagnostic } from './convert';
 import type { ToUri } from './convert';
 
@@ -66,19 +66,22 @@ export function codeActions(doc: TextDocument, file: string, findings: Finding[]
   // problem; never on its own for an unfiltered request, which would put a light bulb on every line.
   const explicit = !!only && only.length > 0 && kindWanted(only, FixAllKind);
   if (explicit || (!only?.length && quickFixes > 0)) {
-    const chosen: { start: number; end: number }[] = [];
-    const edits: TextEdit[] = [];
+    // Each finding's preferred fix; an edit identical to one already taken (e.g. the same #include
+    // added by two wrap fixes) is shared, any other overlap skips that fix (the next run picks it up).
+    const chosen: OffsetEdit[] = [];
+    const same = (a: OffsetEdit, b: OffsetEdit) => a.startOffset === b.startOffset && a.endOffset === b.endOffset && a.newText === b.newText;
+    const clashes = (e: OffsetEdit, c: OffsetEdit) => (e.startOffset < c.endOffset && c.startOffset < e.endOffset)
+      || (e.startOffset === c.startOffset && (e.startOffset === e.endOffset || c.startOffset === c.endOffset));
     let count = 0;
     for (const f of mine) {
       const fix = f.fixes.find(x => x.preferred && x.file === file && x.edits.length > 0);
       if (!fix) continue;
-      const clash = fix.edits.some(e => chosen.some(c => e.startOffset < c.end && c.start < e.endOffset
-        || (e.startOffset === e.endOffset && e.startOffset === c.start)));
-      if (clash) continue;
-      for (const e of fix.edits) chosen.push({ start: e.startOffset, end: e.endOffset });
-      edits.push(...textEdits(doc, fix));
+      const fresh = fix.edits.filter(e => !chosen.some(c => same(e, c)));
+      if (fresh.some(e => chosen.some(c => clashes(e, c)))) continue;
+      chosen.push(...fresh);
       count++;
     }
+    const edits = chosen.map(e => ({ range: offsetRange(doc, e.startOffset, e.endOffset), newText: e.newText }));
     if (count > 0 && (explicit || count > 1)) {
       actions.push({ title: `Fix all GFP Lens problems (${count})`, kind: FixAllKind, edit: docEdit(edits) });
     }
