@@ -22,6 +22,8 @@ export class Session {
   readonly publishes: PublishDiagnosticsParams[] = [];
   readonly statuses: StatusParams[] = [];
   readonly logs: string[] = [];
+  /** Order of arrival: "publish <uri>" and "status <state>". */
+  readonly events: string[] = [];
   readonly docs = new Map<string, TextDocument>();
   settings: unknown = {};
   private listeners = new Set<() => void>();
@@ -29,8 +31,8 @@ export class Session {
 
   constructor(readonly child: ChildProcessWithoutNullStreams, readonly conn: MessageConnection, readonly workspace: string) {
     child.on('exit', () => { this.exited = true; this.notify(); });
-    conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => { this.publishes.push(p); this.notify(); });
-    conn.onNotification('gfpLens/status', (p: StatusParams) => { this.statuses.push(p); this.notify(); });
+    conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => { this.publishes.push(p); this.events.push(`publish ${p.uri}`); this.notify(); });
+    conn.onNotification('gfpLens/status', (p: StatusParams) => { this.statuses.push(p); this.events.push(`status ${p.state}`); this.notify(); });
     conn.onNotification('window/logMessage', (p: { message: string }) => { this.logs.push(p.message); });
     conn.onNotification('$/progress', () => {});
     conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => this.settings));

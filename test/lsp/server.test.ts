@@ -164,10 +164,13 @@ describe('gfp-lens language server', () => {
     assert.ok(only.sites.length >= 1 && only.sites.every((x: any) => x.function === 'gfpdemo_note_event'), JSON.stringify(only.sites));
   });
 
-  test('status notification reaches ready with finding counts', async () => {
+  test('status notification reaches ready with finding counts; open documents are published before indexing', async () => {
     const ready = await s.waitFor('status ready', () => s.statuses.find(x => x.state === 'ready' && x.errors > 0));
     assert.ok(ready.filesTotal >= 1);
-    assert.ok(s.statuses.some(x => x.state === 'indexing' || x.state === 'starting'));
+    assert.equal(s.events[0], 'status starting', s.events.join('\n'));
+    const firstPublish = s.events.indexOf(`publish ${uri}`);
+    const firstIndexing = s.events.indexOf('status indexing');
+    assert.ok(firstPublish >= 0 && firstIndexing > firstPublish, `open document first, then the index: ${s.events.join(', ')}`);
   });
 
   test('unknown and malformed requests are answered, the server stays up', async () => {
