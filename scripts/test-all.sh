@@ -4,6 +4,7 @@
 # Ends with one line `N passed, M failed` summed over all suites; exits non-zero if anything failed.
 # Env: SKIP_INSTALL=1 skips scripts/install-test-deps.sh; SKIP_E2E=1 skips the e2e run (reported).
 set -uo pipefail
+{ # parsed whole before it runs, so editing this file during a run cannot derail the run
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 OUT=$REPO/test-output
@@ -81,3 +82,4 @@ else
   record e2e "$p" "$f"
 fi
 finish
+}
