@@ -21,8 +21,10 @@ export interface CtxRec {
   confidence: Confidence;
   depth: number;
   node: FnNode;
-  /** Steps that lead from the parent's function into this one (or the origin steps for a root). */
+  /** The origin steps of a root (empty for propagated records, which use `via`). */
   steps: PathStep[];
+  /** For a propagated record: the edge it arrived by (its step text is built only when a path is shown). */
+  via?: { from: FnNode; site: CallSite; kind: StepKind; label: string };
   parent: CtxRec | null;
   description: string;
   arrivals: number;
@@ -76,7 +78,10 @@ const CONF_ORDER: Record<Confidence, number> = { high: 2, medium: 1, low: 0 };
 const minConf = (a: Confidence, b: Confidence): Confidence => (CONF_ORDER[a] <= CONF_ORDER[b] ? a : b);
 const strongest = (a: ScopeState | undefined, b: ScopeState | undefined): ScopeState =>
   a === 'noio' || b === 'noio' ? 'noio' : a === 'nofs' || b === 'nofs' ? 'nofs' : 'none';
-const MAX_DEPTH = 40;
+/** Contexts propagate at most this many call edges from their origin: deeper paths are mostly infeasible. */
+const MAX_DEPTH = 8;
+/** Beyond this depth a finding is at most medium confidence. */
+const HIGH_DEPTH = 4;
 const MAX_NAME_CANDIDATES = 8;
 const MAX_FIELD_CANDIDATES = 12;
 
@@ -502,7 +507,7 @@ export class Analysis {
     // call-site roots: calls made while holding a lock, or inside a filesystem transaction
     const callSiteRoots = (n: FnNode, e: Edge, t: FnNode) => {
       if (e.kind === 'handoff') return;
-      const lock = e.site.state.held[e.site.state.held.length - 1];
+      const lock = atomicHeld(e.site.state, n);
       if (lock) {
         this.addCtx(t, {
           kind: 'atomic', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
@@ -534,6 +539,11 @@ export class Analysis {
     if (x.depth >= MAX_DEPTH) return;
     const st = e.site.state;
     if (x.kind === 'atomic' && (e.kind === 'handoff' || st.released > 0)) return;
+    // Field-name-only pointers and hand-offs are followed only to targets in the caller's own directory;
+    // a hand-off carries an I/O requirement only when it is resolved with confidence.
+    if (e.confidence === 'low') targets = targets.filter((t) => dir(t.file) === dir(x.node.file));
+    if (e.kind === 'handoff' && e.confidence !== 'high') targets = targets.filter((t) => t.file === x.node.file);
+    if (!targets.length) return;
     let scope: ScopeState; let lost = x.lost;
     if (e.kind === 'handoff') {
       if (strongest(x.scope, st.scope?.kind) !== 'none') lost = true;
@@ -542,8 +552,8 @@ export class Analysis {
     const req = st.maySleepReq ?? x.req;
     for (const t of targets) {
       this.addCtx(t, {
-        kind: x.kind, scope, lost, req, confidence: minConf(x.confidence, e.confidence), depth: x.depth + 1, parent: x,
-        description: x.description, steps: [callStep(x.node, e.site, t, e.kind, e.label)],
+        kind: x.kind, scope, lost, req, confidence: minConf(minConf(x.confidence, e.confidence), x.depth + 1 > HIGH_DEPTH ? 'medium' : 'high'), depth: x.depth + 1, parent: x,
+        description: x.description, steps: NO_STEPS, via: { from: x.node, site: e.site, kind: e.kind, label: e.label },
       }, queue);
     }
   }
@@ -563,7 +573,7 @@ export class Analysis {
   pathOf(c: CtxRec): PathStep[] {
     const chain: CtxRec[] = [];
     for (let cur: CtxRec | null = c; cur; cur = cur.parent) chain.unshift(cur);
-    return chain.flatMap((x) => x.steps);
+    return chain.flatMap((x) => (x.via ? [callStep(x.via.from, x.via.site, x.node, x.via.kind, x.via.label)] : x.steps));
   }
 
   // ---------- rules ----------
@@ -571,7 +581,7 @@ export class Analysis {
   contextsAt(s: CheckSite): Array<{ ctx: SiteContext; confidence: Confidence; req?: boolean }> {
     const out: Array<{ ctx: SiteContext; confidence: Confidence; req?: boolean }> = [];
     const tail = this.siteTail(s);
-    const held = s.innerReleased ? undefined : s.state.held[s.state.held.length - 1];
+    const held = s.innerReleased ? undefined : atomicHeld(s.state, s.node);
     if (held) {
       out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, description: `${lockWhat(held)} \`${held.text}\` held in ${s.node.fn.name}() at ${base(s.node.file)}:${held.line + 1}`, path: [lockStep(s.node, held), ...tail] }, confidence: 'high', req: s.state.maySleepReq });
     } else if (s.innerHeld) {
@@ -584,7 +594,11 @@ export class Analysis {
     }
     for (const c of this.ctxs.get(s.node.id) ?? []) {
       if (c.kind === 'atomic' && (s.state.released > 0 || s.innerReleased)) continue;
-      out.push({ ctx: { kind: c.kind, scope: c.scope, lost: c.lost, description: c.description, path: [...this.pathOf(c), ...tail] }, confidence: c.confidence, req: s.state.maySleepReq ?? c.req });
+      const ctx = { kind: c.kind, scope: c.scope, lost: c.lost, description: c.description } as SiteContext;
+      // the path is built only when someone looks at it (most contexts produce no finding)
+      let path: PathStep[] | undefined;
+      Object.defineProperty(ctx, 'path', { enumerable: true, get: () => (path ??= [...this.pathOf(c), ...tail]) });
+      out.push({ ctx, confidence: c.confidence, req: s.state.maySleepReq ?? c.req });
     }
     return out;
   }
@@ -691,6 +705,17 @@ export class Analysis {
 }
 
 // ---------- helpers ----------
+const NO_STEPS: PathStep[] = [];
+function dir(file: string): string { const i = file.lastIndexOf('/'); return i >= 0 ? file.slice(0, i) : ''; }
+/** The innermost held region that makes this point atomic (irqs-off in boot code does not). */
+function atomicHeld(st: SiteState, n: FnNode): LockRef | undefined {
+  for (let i = st.held.length - 1; i >= 0; i--) {
+    const h = st.held[i];
+    if (h.kind === 'irq' && n.fn.isInit) continue;
+    return h;
+  }
+  return undefined;
+}
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void { const l = m.get(k); if (l) l.push(v); else m.set(k, [v]); }
 function uniq<T>(xs: T[]): T[] { return [...new Set(xs)]; }
 export function base(file: string): string { const i = file.lastIndexOf('/'); return i >= 0 ? file.slice(i + 1) : file; }
@@ -708,7 +733,7 @@ function lockWhat(l: LockRef): string {
 }
 
 function heldOf(st: SiteState, n: FnNode): (LockRef & { file: string; fnName: string }) | undefined {
-  const h = st.held[st.held.length - 1];
+  const h = atomicHeld(st, n);
   return h ? { ...h, file: n.file, fnName: n.fn.name } : undefined;
 }
 

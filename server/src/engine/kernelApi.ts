@@ -196,20 +196,28 @@ export const FIELD_ROOTS: FieldRoot[] = [
   { field: 'submit_bio', structs: ['block_device_operations'], kind: 'noio', label: '.submit_bio (block I/O submission)' },
   { field: 'queue_rq', structs: ['blk_mq_ops'], kind: 'noio', label: 'blk-mq .queue_rq (block I/O submission)' },
   { field: 'queue_rqs', structs: ['blk_mq_ops'], kind: 'noio', label: 'blk-mq .queue_rqs (block I/O submission)' },
-  { field: 'swap_rw', structs: ['address_space_operations'], kind: 'noio', label: '.swap_rw (swap-out I/O)' },
   { field: 'writepage', structs: ['address_space_operations'], kind: 'nofs', label: '.writepage (writeback)' },
   { field: 'writepages', structs: ['address_space_operations'], kind: 'nofs', label: '.writepages (writeback)' },
-  { field: 'scan_objects', structs: ['shrinker'], kind: 'nofs', label: 'shrinker .scan_objects (reclaim)' },
-  { field: 'count_objects', structs: ['shrinker'], kind: 'nofs', label: 'shrinker .count_objects (reclaim)' },
   { field: 'function', structs: ['hrtimer'], kind: 'atomic', label: 'hrtimer callback' },
 ];
 
-/** Filesystem transaction regions: start call -> end call. Calls in between are NOFS-required. */
+/**
+ * Filesystem transaction regions: start call -> end calls. Calls in between are NOFS-required.
+ * (jbd2/ext4 and XFS transactions are not listed here: their start sets a memalloc_nofs scope itself,
+ * see NOFS_SCOPE_REGIONS.)
+ */
 export const NOFS_REGIONS: Record<string, string[]> = {
+  btrfs_start_transaction: ['btrfs_end_transaction', 'btrfs_commit_transaction'],
+  btrfs_join_transaction: ['btrfs_end_transaction', 'btrfs_commit_transaction'],
+};
+
+/** Transaction starts that open a NOFS scope for the task (jbd2 start_this_handle, xfs_trans_set_context). */
+export const NOFS_SCOPE_REGIONS: Record<string, string[]> = {
   jbd2_journal_start: ['jbd2_journal_stop'], jbd2__journal_start: ['jbd2_journal_stop'],
   ext4_journal_start: ['ext4_journal_stop'], __ext4_journal_start: ['__ext4_journal_stop', 'ext4_journal_stop'],
-  xfs_trans_alloc: ['xfs_trans_commit', 'xfs_trans_cancel'], btrfs_start_transaction: ['btrfs_end_transaction', 'btrfs_commit_transaction'],
-  btrfs_join_transaction: ['btrfs_end_transaction', 'btrfs_commit_transaction'],
+  ext4_journal_start_sb: ['ext4_journal_stop'], ext4_journal_start_with_reserve: ['ext4_journal_stop'],
+  xfs_trans_alloc: ['xfs_trans_commit', 'xfs_trans_cancel'], xfs_trans_alloc_inode: ['xfs_trans_commit', 'xfs_trans_cancel'],
+  xfs_trans_alloc_empty: ['xfs_trans_cancel'],
 };
 
 /** Sets the "may sleep" bit on a crypto request: *_request_set_callback(req, flags, ...). */

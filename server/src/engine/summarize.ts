@@ -6,7 +6,7 @@ import type { CParser, Node } from './parser';
 import { evalGfp, type EvalEnv } from './gfpEval';
 import {
   allocatorGfpIndex, atomicGuard, regionApi, scopeRestore, scopeSave, SLEEPING_CALLS, TRYLOCKS, requestFlagSetter,
-  NOFS_REGIONS, WORK_INIT, HANDOFFS, ATOMIC_REGISTRATIONS, PROCESS_REGISTRATIONS, type AtomicKind,
+  NOFS_REGIONS, NOFS_SCOPE_REGIONS, WORK_INIT, HANDOFFS, ATOMIC_REGISTRATIONS, PROCESS_REGISTRATIONS, type AtomicKind,
 } from './kernelApi';
 import {
   SUMMARY_VERSION, type AllocSite, type ArgSummary, type Binding, type CallSite, type FileSummary, type FnSummary,
@@ -27,6 +27,7 @@ interface St {
 }
 
 const NOFS_ENDS = new Set(Object.values(NOFS_REGIONS).flat());
+const NOFS_SCOPE_ENDS = new Set(Object.values(NOFS_SCOPE_REGIONS).flat());
 /** Shared by every site with no lock, scope or request state (most of them): never mutate. */
 const EMPTY_STATE: SiteState = Object.freeze({ held: Object.freeze([]) as unknown as LockRef[], released: 0 }) as SiteState;
 
@@ -48,6 +49,15 @@ function join(a: St | null, b: St | null): St | null {
     maySleepReq: a.maySleepReq === b.maySleepReq ? a.maySleepReq : undefined,
     txn: a.txn && b.txn ? a.txn : undefined,
   };
+}
+
+/** A branch condition as a comparable key: `(!foo(x))` -> { text: 'foo(x)', value: false }. */
+function condKey(t: string): { text: string; value: boolean } | undefined {
+  let text = t.replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1');
+  let value = true;
+  while (text.startsWith('!')) { value = !value; text = text.slice(1).replace(/^\((.*)\)$/, '$1'); }
+  if (!text || text.length > 120 || /[|&]{2}|\?/.test(text)) return undefined;
+  return { text, value };
 }
 
 function normKey(t: string): string { return t.replace(/\s+/g, '').replace(/^&/, '').replace(/^\((.*)\)$/, '$1'); }
@@ -360,6 +370,7 @@ export class FileSummarizer {
     const specText = this.src.slice(n.startIndex, fd.startIndex);
     const fn: FnSummary = {
       ...this.loc(n), name, isStatic: /\bstatic\b/.test(specText), nameStart: nameNode!.startIndex,
+      isInit: /\b__init\b/.test(specText) || name === 'start_kernel' || undefined,
       bodyStart: body.startIndex, bodyEnd: body.endIndex, params: this.params(fd),
       calls: [], allocs: [], sleeps: [], scopeIssues: [],
     };
@@ -411,7 +422,7 @@ class FnWalker {
     if (end) this.exit(end, null);
     // lock wrapper: holds a lock at every exit
     if (this.exits.length) {
-      const common = this.exits[0].held.filter((l) => this.exits.every((e) => e.held.some((h) => h.offset === l.offset)));
+      const common = this.exits[0].held.filter((l) => !l.cond && this.exits.every((e) => e.held.some((h) => h.offset === l.offset && !h.cond)));
       if (common.length) this.fn.returnsHolding = common[common.length - 1];
       const rel = Math.min(...this.exits.map((e) => e.released));
       if (rel > 0 && !common.length) this.fn.releasesCallerLock = true;
@@ -492,7 +503,8 @@ class FnWalker {
   }
 
   private exit(st: St, ret: Node | null): void {
-    this.exits.push(st);
+    // cleanup guards are released when the function returns
+    this.exits.push(st.held.some((h) => h.guard) ? { ...st, held: st.held.filter((h) => !h.guard) } : st);
     for (const s of st.scopesMay) {
       if (!this.isLocalToken(s.token) || this.reportedSaves.has(s.offset)) continue;
       this.reportedSaves.add(s.offset);
@@ -627,6 +639,15 @@ class FnWalker {
         if (tl.negated) no = locked; else yes = locked;
       }
     }
+    // A lock taken under `if (c)` is assumed held again under a later `if (c)` and not under its else.
+    const cc = cond ? condKey(this.fs.nodeText(cond)) : undefined;
+    if (cc) {
+      const drop = (x: St, value: boolean): St => {
+        if (!x.held.some((h) => h.cond && h.cond.text === cc.text && h.cond.value === value)) return x;
+        const y = cloneSt(x); y.held = y.held.filter((h) => !(h.cond && h.cond.text === cc.text && h.cond.value === value)); return y;
+      };
+      yes = drop(yes, !cc.value); no = drop(no, cc.value);
+    }
     const cons = n.childForFieldName('consequence');
     const alt = n.childForFieldName('alternative');
     const a = cons ? this.stmt(cons, yes) : yes;
@@ -634,6 +655,14 @@ class FnWalker {
     if (alt) {
       const inner = alt.type === 'else_clause' ? alt.namedChildren.find((c) => c && c.type !== 'comment') ?? null : alt;
       b = inner ? this.stmt(inner, no) : no;
+    }
+    if (cc && a && b) {
+      const only = (x: St, other: St, value: boolean): St => {
+        const extra = x.held.filter((h) => !h.cond && !other.held.some((o) => o.offset === h.offset));
+        if (!extra.length) return x;
+        const y = cloneSt(x); y.held = x.held.map((h) => (extra.includes(h) ? { ...h, cond: { text: cc.text, value } } : h)); return y;
+      };
+      return join(only(a, b, cc.value), only(b, a, !cc.value));
     }
     return join(a, b);
   }
@@ -667,7 +696,7 @@ class FnWalker {
     if (guard) {
       const kind = atomicGuard(guard.kind);
       if (kind) {
-        guardLock = { ...this.fs.nodeLoc(n), end: n.startIndex + 12, kind, key: normKey(guard.arg), text: `scoped_guard(${guard.kind}${guard.arg ? ', ' + guard.arg : ''})` };
+        guardLock = { ...this.fs.nodeLoc(n), end: n.startIndex + 12, kind, key: normKey(guard.arg), text: `scoped_guard(${guard.kind}${guard.arg ? ', ' + guard.arg : ''})`, guard: true };
         inner = cloneSt(s); inner.held.push(guardLock);
       }
     }
@@ -769,7 +798,7 @@ class FnWalker {
         const kindText = this.fs.nodeText(fnNode.childForFieldName('arguments') ?? fnNode).replace(/[()\s]/g, '');
         const kind = atomicGuard(kindText);
         if (kind) {
-          const lock: LockRef = { ...this.fs.nodeLoc(call), kind, key: args[0] ? normKey(this.fs.nodeText(args[0])) : '', text: this.fs.nodeText(call).replace(/\s+/g, ' ').slice(0, 80) };
+          const lock: LockRef = { ...this.fs.nodeLoc(call), kind, key: args[0] ? normKey(this.fs.nodeText(args[0])) : '', text: this.fs.nodeText(call).replace(/\s+/g, ' ').slice(0, 80), guard: true };
           const s = cloneSt(st); s.held.push(lock);
           this.guardBlocks[this.guardBlocks.length - 1]?.push(lock);
           return s;
@@ -844,6 +873,14 @@ class FnWalker {
       const s = cloneSt(st); s.maySleepReq = /MAY_SLEEP/.test(this.fs.nodeText(args[1])); return s;
     }
     if (NOFS_REGIONS[name]) { const s = cloneSt(st); s.txn = { ...loc, text: `${name}()` }; return s; }
+    if (NOFS_SCOPE_REGIONS[name]) {
+      const ref: ScopeRef = { ...loc, kind: 'nofs', token: '', text: `${name}() (its transaction sets a NOFS scope)` };
+      const s = cloneSt(st); s.scopesMust.push(ref); s.scopesMay.push(ref); return s;
+    }
+    if (NOFS_SCOPE_ENDS.has(name)) {
+      const i = st.scopesMay.map((x) => x.token).lastIndexOf('');
+      if (i >= 0) { const s = cloneSt(st); const r = s.scopesMay.splice(i, 1)[0]; s.scopesMust = s.scopesMust.filter((x) => x !== r); return s; }
+    }
     if (NOFS_ENDS.has(name)) { const s = cloneSt(st); s.txn = undefined; return s; }
     const w = WORK_INIT[name];
     if (w && args[w.fnArg]) {

@@ -5,11 +5,17 @@ import type { AtomicKind, ScopeKind } from './kernelApi';
 import type { ContextKind } from './types';
 
 /** Bump whenever the summary shape or its meaning changes: cached summaries of other versions are ignored. */
-export const SUMMARY_VERSION = 5;
+export const SUMMARY_VERSION = 7;
 
 export interface Loc { offset: number; end: number; line: number; col: number }
 
-export interface LockRef extends Loc { kind: AtomicKind; key: string; text: string }
+export interface LockRef extends Loc {
+  kind: AtomicKind; key: string; text: string;
+  /** A cleanup guard (guard()/scoped_guard()): released when its block or the function ends. */
+  guard?: boolean;
+  /** Taken only when this branch condition had this value (for correlated `if (c) lock; ... if (c) unlock;`). */
+  cond?: { text: string; value: boolean };
+}
 export interface ScopeRef extends Loc { kind: ScopeKind; token: string; text: string }
 
 /** Lock/scope state at one program point, as seen inside its function. */
@@ -85,6 +91,8 @@ export interface Param { name: string; type: string; isGfp: boolean }
 export interface FnSummary extends Loc {
   name: string;
   isStatic: boolean;
+  /** `__init` code (and start_kernel): runs at boot, where irqs-off allocation is allowed (gfp_allowed_mask). */
+  isInit?: boolean;
   nameStart: number;
   bodyStart: number;
   bodyEnd: number;
