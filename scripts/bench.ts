@@ -23,7 +23,7 @@ function relaunchWithBigHeap(): boolean {
   return true;
 }
 
-interface Args { roots: string[]; workers: number; edits: number; editBudgetS: number; file?: string; cacheDir?: string; json?: string }
+interface Args { roots: string[]; noParse?: boolean; workers: number; edits: number; editBudgetS: number; file?: string; cacheDir?: string; json?: string }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { roots: [], workers: 0, edits: 200, editBudgetS: 300 };
@@ -35,6 +35,7 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--file') a.file = path.resolve(argv[++i]);
     else if (v === '--cache-dir') a.cacheDir = path.resolve(argv[++i]);
     else if (v === '--json') a.json = path.resolve(argv[++i]);
+    else if (v === '--no-parse-only') a.noParse = true;
     else a.roots.push(path.resolve(v));
   }
   if (a.roots.length === 0) { console.error('usage: npm run bench -- <tree> [dirs...] [--workers N] [--edits N] [--edit-budget S] [--file F] [--cache-dir D] [--json out]'); process.exit(2); }
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   row('workers', `${workers} (machine: ${os.cpus().length} cores, load avg ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
 
   // 1. Parse only (blank + tree-sitter parse + delete), same worker count.
-  {
+  if (!a.noParse) {
     const c0 = process.cpuUsage();
     const pool = await WorkerPool.create({ workers });
     const t0 = performance.now();
