@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CancellationTokenSource, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource, ProgressType, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic, PublishDiagnosticsParams, TextEdit, WorkspaceEdit } from 'vscode-languageserver-protocol';
@@ -22,6 +22,8 @@ export class Session {
   readonly publishes: PublishDiagnosticsParams[] = [];
   readonly statuses: StatusParams[] = [];
   readonly logs: string[] = [];
+  readonly progressTokens: (string | number)[] = [];
+  readonly progress: { token: string | number; value: { kind: string; percentage?: number; message?: string } }[] = [];
   /** Order of arrival: "publish <uri>" and "status <state>". */
   readonly events: string[] = [];
   readonly docs = new Map<string, TextDocument>();
@@ -34,11 +36,17 @@ export class Session {
     conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => { this.publishes.push(p); this.events.push(`publish ${p.uri}`); this.notify(); });
     conn.onNotification('gfpLens/status', (p: StatusParams) => { this.statuses.push(p); this.events.push(`status ${p.state}`); this.notify(); });
     conn.onNotification('window/logMessage', (p: { message: string }) => { this.logs.push(p.message); });
-    conn.onNotification('$/progress', () => {});
     conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => this.settings));
     conn.onRequest('client/registerCapability', () => null);
     conn.onRequest('client/unregisterCapability', () => null);
-    conn.onRequest('window/workDoneProgress/create', () => null);
+    // $/progress is dispatched by token (onProgress), not as a plain notification.
+    conn.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
+      this.progressTokens.push(p.token);
+      conn.onProgress(new ProgressType<{ kind: string; percentage?: number; message?: string }>(), p.token, value => {
+        this.progress.push({ token: p.token, value }); this.notify();
+      });
+      return null;
+    });
     conn.listen();
   }
 
@@ -130,9 +138,10 @@ export class Session {
 }
 
 /** Copies samples/ to a temp workspace, starts the server, runs initialize + initialized. */
-export async function startSession(options: { settings?: unknown; args?: string[]; command?: string[] } = {}): Promise<Session> {
+export async function startSession(options: { settings?: unknown; args?: string[]; command?: string[]; setup?: (workspace: string) => void } = {}): Promise<Session> {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-lsp-'));
   fs.cpSync(path.join(ROOT, 'samples'), workspace, { recursive: true });
+  options.setup?.(workspace);
   const command = options.command ?? [SERVER, '--stdio'];
   const child = spawn(process.execPath, [...command, ...(options.args ?? [])], { cwd: workspace, stdio: 'pipe' });
   const stderr: string[] = [];

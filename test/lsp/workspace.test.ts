@@ -83,3 +83,33 @@ describe('files changed on disk', () => {
     }
   });
 });
+
+describe('indexing progress', () => {
+  let s: Session;
+  before(async () => {
+    s = await startSession({
+      setup: ws => {
+        const demo = fs.readFileSync(path.join(ws, DEMO), 'utf8');
+        const dir = path.join(ws, 'drivers/many');
+        fs.mkdirSync(dir, { recursive: true });
+        for (let i = 0; i < 400; i++) fs.writeFileSync(path.join(dir, `copy${i}.c`), demo.replace(/gfpdemo_/g, `gfpdemo${i}_`));
+      },
+    });
+  });
+  after(async () => { await s?.shutdown(); });
+
+  test('work-done progress reports done/total and can be cancelled by the user', async () => {
+    const report = await s.waitFor('a progress report', () => s.progress.find(p => p.value.kind === 'report' && /^\d+\/\d+$/.test(p.value.message ?? '')));
+    assert.equal(s.progressTokens.length, 1);
+    assert.equal(report.token, s.progressTokens[0]);
+    assert.ok(s.progress.some(p => p.value.kind === 'begin'));
+    void s.conn.sendNotification('window/workDoneProgress/cancel', { token: s.progressTokens[0] });
+    await s.waitFor('progress end', () => s.progress.find(p => p.value.kind === 'end'));
+    const ready = await s.waitFor('ready after cancel', () => s.statuses.find(x => x.state === 'ready'));
+    assert.ok(ready.filesDone < ready.filesTotal, `cancelled early: ${JSON.stringify(ready)}`);
+    // Still serving: an opened file is analysed.
+    const uri = s.uri(DEMO);
+    s.openFile(DEMO);
+    await s.waitForDiagnostics(uri, ds => ds.some(d => d.code === 'atomic-alloc'));
+  });
+});
