@@ -60,10 +60,16 @@ export function startServer(options: StartOptions = {}): Connection {
   const indexHooks = {
     before: () => {},
     after: () => { analyzer.invalidateAll(); analyzer.publishAll(); },
-    isOpen: (file: string) => documents.all().some(d => uris.toPath(d.uri) === file),
+    isOpen: (file: string) => uris.isOpen(file),
   };
   const reindex = (prune: boolean) => {
-    if (!engine || roots.length === 0) { indexer.state = 'ready'; indexer.sendStatus(); return Promise.resolve(); }
+    if (!engine || roots.length === 0) {
+      // No folder (any more): keep only open documents.
+      if (engine && prune) { for (const f of engine.files()) if (!uris.isOpen(f)) engine.removeFile(f); analyzer.publishAll(); }
+      indexer.state = 'ready';
+      indexer.sendStatus();
+      return Promise.resolve();
+    }
     return indexer.run(roots, settings.exclude, indexHooks, prune);
   };
 

@@ -28,6 +28,8 @@ export class UriMap {
 
   remember(uri: string): string { const p = this.toPath(uri); this.uriByPath.set(p, uri); return p; }
   forget(uri: string): void { this.uriByPath.delete(this.toPath(uri)); }
+  /** True when `file` belongs to an open document (remembered on open, forgotten on close). */
+  isOpen(file: string): boolean { return this.uriByPath.has(file); }
   isVirtual(file: string): boolean { return file.startsWith(VIRTUAL_ROOT + path.sep); }
 }
 
