@@ -179,6 +179,43 @@ async function pickAction(re) {
 // Tree view of the "GFP Lens" view container.
 const treeRows = () => page.locator('.customview-tree .monaco-list-row');
 const treeRow = (label) => treeRows().filter({ has: page.locator('.label-name', { hasText: label }) }).first();
+/**
+ * Expand collapsed tree rows, one click at a time, re-reading the rows after each click (the tree
+ * re-renders on its own when the server's results arrive, so row indexes go stale).
+ * shouldOpen({level,label}) picks rows to open; stops when done() is true or nothing is left to open.
+ */
+async function expandTree(shouldOpen = () => true, done = null) {
+  for (let k = 0; k < 40; k++) {
+    if (done && await done()) return;
+    const rows = await treeRows().evaluateAll(rs => rs.map(r => ({
+      level: Number(r.getAttribute('aria-level')),
+      label: r.querySelector('.label-name')?.textContent ?? '',
+      collapsed: !!r.querySelector('.monaco-tl-twistie.collapsible.collapsed'),
+    })));
+    const i = rows.findIndex(r => r.collapsed && shouldOpen(r));
+    if (i < 0) {
+      if (!done) return;
+      await page.waitForTimeout(400);   // maybe still rendering
+      continue;
+    }
+    await treeRows().nth(i).locator('.monaco-tl-twistie').click({ timeout: 3000 }).catch(() => {});
+    await page.waitForTimeout(250);
+  }
+}
+/**
+ * Wait until the call-paths tree has not changed in the DOM for quietMs (it re-renders when the active
+ * editor changes and again when the server's answer arrives; a click during a re-render can be lost).
+ */
+const treeSettled = (quietMs = 1000, maxMs = 15000) => page.evaluate(([quietMs, maxMs]) => new Promise((resolve) => {
+  const tree = document.querySelector('.customview-tree');
+  if (!tree) return resolve(false);
+  let timer;
+  const done = (v) => { obs.disconnect(); clearTimeout(timer); clearTimeout(cap); resolve(v); };
+  const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(() => done(true), quietMs); });
+  obs.observe(tree, { subtree: true, childList: true, characterData: true, attributes: true });
+  timer = setTimeout(() => done(true), quietMs);
+  const cap = setTimeout(() => done(false), maxMs);
+}), [quietMs, maxMs]);
 async function openCallPathsView() {
   const icon = page.locator('.activitybar .action-item [aria-label^="GFP Lens"], .activitybar .action-item[aria-label^="GFP Lens"]').first();
   await icon.waitFor();
@@ -253,24 +290,16 @@ step('call-paths view: kzalloc site, path through gfpdemo_irq, click jumps to th
   const stepRow = treeRows()
     .filter({ has: page.locator('.label-name', { hasText: 'gfpdemo_irq' }) })
     .filter({ hasNot: page.locator('.monaco-tl-twistie.collapsible') }).first();
-  for (let depth = 0; depth < 4 && !(await stepRow.isVisible()); depth++) {
-    const collapsed = treeRows().filter({ has: page.locator('.monaco-tl-twistie.collapsible.collapsed') });
-    for (let i = (await collapsed.count()) - 1; i >= 0; i--) {
-      const row = collapsed.nth(i);
-      const level = Number(await row.getAttribute('aria-level'));
-      const label = await row.locator('.label-name').innerText().catch(() => '');
-      // open kzalloc's site and the rows below it, nothing beside it
-      if (level < siteLevel || (level === siteLevel && !label.includes('kzalloc(GFP_KERNEL)'))) continue;
-      await row.locator('.monaco-tl-twistie').click();
-    }
-    await page.waitForTimeout(400);
-  }
+  // open kzalloc's site and the rows below it, nothing beside it
+  await expandTree(r => r.level > siteLevel || (r.level === siteLevel && r.label.includes('kzalloc(GFP_KERNEL)')),
+    () => stepRow.isVisible());
   await stepRow.waitFor();
   const label = nbsp(await stepRow.locator('.label-name').innerText());
   const where = nbsp(await stepRow.locator('.label-description').innerText().catch(() => ''));
   await shot('04a-call-paths-expanded.png');
   await gotoLine(1);
   const before = await cursorPos();
+  await treeSettled();
   await stepRow.click();
   await page.waitForFunction((b) => {
     const m = /Ln (\d+), Col (\d+)/.exec(document.querySelector('[id="status.editor.selection"]')?.innerText ?? '');
@@ -299,17 +328,6 @@ const BLK = 'drivers/block/blkdemo.c';     // memalloc_noio scope (correct) and 
 const XTS = 'crypto/xts-mini.c';           // allocation whose NOIO path starts in drivers/md/dm-minicrypt.c
 /** Line of gfpdemo_note_event()'s kzalloc (the irq-path atomic-alloc left after the GFP_ATOMIC step). */
 const irqAllocLine = () => fileLinesMatching(DEMO, /\bkzalloc\s*\(/)[0];
-
-/** Expand every collapsed row of the call-paths tree (a few levels). */
-async function expandAllTreeRows() {
-  for (let depth = 0; depth < 5; depth++) {
-    const collapsed = treeRows().filter({ has: page.locator('.monaco-tl-twistie.collapsible.collapsed') });
-    const n = await collapsed.count();
-    if (!n) return;
-    for (let i = n - 1; i >= 0; i--) await collapsed.nth(i).locator('.monaco-tl-twistie').click();
-    await page.waitForTimeout(400);
-  }
-}
 
 step('hover inside a memalloc_noio scope shows effective GFP_NOIO', async () => {
   const start = fileLinesMatching(BLK, /memalloc_noio_save\s*\(/)[0];
@@ -361,19 +379,25 @@ step('quick fix "Wrap in memalloc_noio_save()" wraps the call and adds #include 
 step('call-paths view: a step in another file opens that file at its line', async () => {
   await openFile(XTS);
   await openCallPathsView();
-  await treeRow('kmalloc(').waitFor();
-  await expandAllTreeRows();
-  // leaf rows are path steps, described "file.c:LINE"
-  const rows = await treeRows().evaluateAll(rs => rs.map(r => ({
+  await treeRow('kmalloc(gfp)').waitFor();   // xts-mini.c's site: the tree shows the new file, not the last one
+  await treeSettled();
+  // leaf rows are path steps, described "file.c:LINE"; look for one in another file
+  const readRows = () => treeRows().evaluateAll(rs => rs.map(r => ({
     label: r.querySelector('.label-name')?.textContent ?? '',
-    desc: r.querySelector('.label-description')?.textContent ?? '',
+    desc: (r.querySelector('.label-description')?.textContent ?? '').trim(),
     leaf: !r.querySelector('.monaco-tl-twistie.collapsible'),
   })));
-  const i = rows.findIndex(r => r.leaf && /^[\w.-]+\.[ch]:\d+$/.test(r.desc.trim()) && !r.desc.startsWith(path.basename(XTS) + ':'));
+  const isOther = (r) => r.leaf && /^[\w.-]+\.[ch]:\d+$/.test(r.desc) && !r.desc.startsWith(path.basename(XTS) + ':');
+  await expandTree(() => true, async () => (await readRows()).some(isOther));
+  const rows = await readRows();
+  const i = rows.findIndex(isOther);
   assert.ok(i >= 0, `no path step in another file: ${JSON.stringify(rows)}`);
-  const [, other, line] = /^([\w.-]+\.[ch]):(\d+)$/.exec(rows[i].desc.trim());
+  const [, other, line] = /^([\w.-]+\.[ch]):(\d+)$/.exec(rows[i].desc);
   await shot('08a-cross-file-tree.png');
-  await treeRows().nth(i).click();
+  await treeSettled();
+  // click by content, not index: the tree may have re-rendered since it was read
+  await treeRows().filter({ has: page.locator('.label-description', { hasText: rows[i].desc }) })
+    .filter({ hasNot: page.locator('.monaco-tl-twistie.collapsible') }).first().click();
   await page.locator(`.tabs-container .tab.active[aria-label^="${other}"]`).waitFor();
   await page.waitForFunction((line) => /Ln (\d+)/.exec(document.querySelector('[id="status.editor.selection"]')?.innerText ?? '')?.[1] === String(line), line);
   console.log(`     clicked "${rows[i].label}" (${rows[i].desc}) -> ${other} Ln ${line}`);
