@@ -39,7 +39,8 @@ function join(a: St | null, b: St | null): St | null {
   if (!a) return b;
   if (!b) return a;
   const held = a.held.slice();
-  for (const l of b.held) if (!held.some((h) => h.offset === l.offset && h.key === l.key)) held.push(l);
+  // the same lock (kind and key) taken at two places is one lock
+  for (const l of b.held) if (!held.some((h) => h.offset === l.offset || (h.kind === l.kind && h.key === l.key && h.key !== ''))) held.push(l);
   const may = a.scopesMay.slice();
   for (const s of b.scopesMay) if (!may.some((x) => x.offset === s.offset)) may.push(s);
   return {
@@ -74,7 +75,7 @@ export class FileSummarizer {
   private lines: number[] = [];
   private defines: Record<string, string> = {};
   private scopedGuards = new Map<number, ScopedGuard>();
-  private wrappers = new Map<string, { acquire: boolean }>();
+  private wrappers = new Map<string, { acquire: boolean; kind?: AtomicKind }>();
   private out!: FileSummary;
 
   constructor(private parser: CParser, private options: SummarizeOptions = {}) {}
@@ -92,13 +93,9 @@ export class FileSummarizer {
     this.lines = lineStarts(text);
     const blanked = blankKernelC(text);
     this.scopedGuards = new Map(blanked.scopedGuards.map((g) => [g.offset, g]));
+    // Lock wrappers are detected from the bodies (see below), not from __acquires annotations, which also
+    // mark conditional acquirers (true = locked) that would make every caller look locked.
     this.wrappers = new Map();
-    for (const a of blanked.annotations) {
-      if (a.word === '__acquires' || a.word === '__releases') {
-        const name = this.nameBefore(a.offset);
-        if (name) this.wrappers.set(name, { acquire: a.word === '__acquires' });
-      }
-    }
     this.scanComments();
     const tree = this.parser.parse(blanked.text);
     if (!tree) { this.out.problems.push('parser returned no tree'); return this.out; }
@@ -109,7 +106,7 @@ export class FileSummarizer {
       let added = false;
       for (const fn of this.out.functions) {
         if (this.wrappers.has(fn.name)) continue;
-        if (fn.returnsHolding && fn.returnsHolding.kind !== 'rcu') { this.wrappers.set(fn.name, { acquire: true }); added = true; }
+        if (fn.returnsHolding) { this.wrappers.set(fn.name, { acquire: true, kind: fn.returnsHolding.kind }); added = true; }
         else if (fn.releasesCallerLock) { this.wrappers.set(fn.name, { acquire: false }); added = true; }
       }
       if (added) {
@@ -384,7 +381,7 @@ export class FileSummarizer {
   get source(): string { return this.src; }
   get summary(): FileSummary { return this.out; }
   get fileDefines(): Record<string, string> { return this.defines; }
-  get lockWrappers(): Map<string, { acquire: boolean }> { return this.wrappers; }
+  get lockWrappers(): Map<string, { acquire: boolean; kind?: AtomicKind }> { return this.wrappers; }
   scopedGuardAt(offset: number): ScopedGuard | undefined { return this.scopedGuards.get(offset); }
   nodeText(n: Node): string { return this.text(n); }
   nodeLoc(n: Node): Loc { return this.loc(n); }
@@ -850,6 +847,7 @@ class FnWalker {
         let idx = -1;
         for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].kind === region.kind && (!region.keyed || s.held[i].key === key)) { idx = i; break; }
         if (idx < 0) for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].kind === region.kind) { idx = i; break; }
+        if (idx < 0) for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].wrapper) { idx = i; break; }
         if (idx >= 0) s.held.splice(idx, 1); else s.released++;
       }
       return s;
@@ -857,7 +855,7 @@ class FnWalker {
     const wrapper = this.fs.lockWrappers.get(name);
     if (wrapper) {
       const s = cloneSt(st);
-      if (wrapper.acquire) s.held.push({ ...this.lockRef(call, name, 'spinlock'), key: `${name}()` });
+      if (wrapper.acquire) s.held.push({ ...this.lockRef(call, name, wrapper.kind ?? 'spinlock'), key: `${name}()`, wrapper: true });
       else if (s.held.length) s.held.pop(); else s.released++;
       return s;
     }

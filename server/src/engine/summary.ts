@@ -5,12 +5,14 @@ import type { AtomicKind, ScopeKind } from './kernelApi';
 import type { ContextKind } from './types';
 
 /** Bump whenever the summary shape or its meaning changes: cached summaries of other versions are ignored. */
-export const SUMMARY_VERSION = 7;
+export const SUMMARY_VERSION = 8;
 
 export interface Loc { offset: number; end: number; line: number; col: number }
 
 export interface LockRef extends Loc {
   kind: AtomicKind; key: string; text: string;
+  /** Taken by calling a same-file lock wrapper. */
+  wrapper?: boolean;
   /** A cleanup guard (guard()/scoped_guard()): released when its block or the function ends. */
   guard?: boolean;
   /** Taken only when this branch condition had this value (for correlated `if (c) lock; ... if (c) unlock;`). */
