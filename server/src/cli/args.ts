@@ -5,12 +5,13 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'lsp' }
-  | { kind: 'check'; paths: string[]; format: Format; exclude: string[]; progress: boolean };
+  | { kind: 'check'; paths: string[]; format: Format; exclude: string[]; progress: boolean; cacheDir?: string; noCache?: boolean };
 
 export class UsageError extends Error {}
 
 export const USAGE = `Usage:
   gfp-lens check <path>... [--format text|json|sarif] [--exclude <dir>]... [--no-progress]
+                 [--cache-dir <dir> | --no-cache]
       Analyse C files and directories; print findings (exit 1 if any error-severity finding).
   gfp-lens lsp --stdio
       Run the language server over stdio (for any LSP editor).
@@ -52,6 +53,8 @@ export function parseArgs(argv: string[]): Command {
         break;
       }
       case '--exclude': case '-x': out.exclude.push(value()); break;
+      case '--cache-dir': out.cacheDir = value(); break;
+      case '--no-cache': if (eq >= 0) throw new UsageError(`option '${name}' takes no value`); out.noCache = true; break;
       case '--no-progress': if (eq >= 0) throw new UsageError(`option '${name}' takes no value`); out.progress = false; break;
       case '--help': case '-h': return { kind: 'help' };
       default: throw new UsageError(`unknown option '${name}'`);

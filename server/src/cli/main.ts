@@ -3,7 +3,7 @@
 // Exit codes: 0 no error-severity finding, 1 at least one, 2 usage error or unreadable path.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_EXCLUDES, createEngine, indexTree } from '../engine';
+import { DEFAULT_EXCLUDES, createEngine, defaultCacheDir, indexTree } from '../engine';
 import type { Engine, Finding } from '../engine';
 import { serverVersion, startServer } from '../lsp/server';
 import { USAGE, UsageError, parseArgs } from './args';
@@ -48,6 +48,7 @@ async function check(cmd: Extract<Command, { kind: 'check' }>): Promise<number> 
       let last = 0;
       const result = await indexTree(engine, dirs, {
         exclude: [...DEFAULT_EXCLUDES, ...cmd.exclude],
+        cacheDir: cmd.noCache ? undefined : cmd.cacheDir ?? defaultCacheDir(),
         onProgress: showProgress ? p => {
           const now = Date.now();
           if (now - last < 100 && p.done < p.total) return;

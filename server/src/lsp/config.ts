@@ -7,6 +7,8 @@ export interface ServerSettings {
   engine: EngineOptions;
   /** Directory names/paths skipped when indexing (the user's list, else the defaults; .git and node_modules always). */
   exclude: string[];
+  /** Indexing: worker threads (0 = one per core) and the summary cache folder ('' = the client's storage). */
+  index: { workers?: number; cachePath?: string };
   /** Human notes about ignored settings. */
   notes: string[];
 }
@@ -73,7 +75,11 @@ export function parseSettings(raw: unknown): ServerSettings {
   if (typeof s.minConfidence === 'string' && (CONFIDENCES as string[]).includes(s.minConfidence)) engine.minConfidence = s.minConfidence as Confidence;
   if (typeof s.maxFileSizeKB === 'number' && s.maxFileSizeKB > 0) engine.maxFileBytes = Math.round(s.maxFileSizeKB * 1024);
 
-  return { engine, exclude, notes };
+  const index: ServerSettings['index'] = {};
+  if (typeof s.workers === 'number' && Number.isInteger(s.workers) && s.workers >= 0) index.workers = s.workers;
+  if (typeof s.cachePath === 'string' && s.cachePath.trim()) index.cachePath = s.cachePath.trim();
+
+  return { engine, exclude, index, notes };
 }
 
 export function sameList(a: string[], b: string[]): boolean {

@@ -14,6 +14,8 @@ import type { UriMap } from './uris';
 import { isUnder } from './uris';
 
 export const DEBOUNCE_MS = 75;
+/** After edits were analysed incrementally, the full cross-file refresh runs once the editor is idle this long. */
+export const SETTLE_MS = 1500;
 
 export class DocumentAnalyzer {
   engine: Engine | undefined;
@@ -81,6 +83,20 @@ export class DocumentAnalyzer {
     }
     for (const doc of ready) this.publish(doc);
     this.onPublished();
+    this.scheduleSettle();
+  }
+
+  private settleTimer: NodeJS.Timeout | undefined;
+  /** Edits take the engine's incremental path; refresh the rest of the tree when typing pauses. */
+  private scheduleSettle(): void {
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    if (!this.engine?.needsSettle) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      if (this.timers.size) { this.scheduleSettle(); return; }
+      try { this.engine?.settle(); } catch (e) { this.connection.console.error(`gfp-lens: refresh failed: ${describe(e)}`); }
+      this.publishAll();
+    }, SETTLE_MS);
   }
 
   private publish(doc: TextDocument): void {

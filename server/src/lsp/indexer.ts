@@ -18,6 +18,9 @@ export class WorkspaceIndexer {
   private generation = 0;
   private chain: Promise<void> = Promise.resolve();
 
+  /** Worker count and summary cache folder passed to every index run (set from settings and the client's storage). */
+  indexOptions: { workers?: number; cacheDir?: string } = {};
+
   constructor(private connection: Connection, private getEngine: () => Engine | undefined, private supportsProgress: () => boolean) {}
 
   get running(): boolean { return this.current !== undefined; }
@@ -91,6 +94,8 @@ export class WorkspaceIndexer {
       const result = await indexTree(engine, roots, {
         exclude,
         token,
+        workers: this.indexOptions.workers || undefined,
+        cacheDir: this.indexOptions.cacheDir,
         skip: file => hooks.isOpen(file), // the editor's text of open documents wins over the disk
         onProgress: p => {
           this.filesDone = p.done;

@@ -70,8 +70,10 @@ export function startServer(options: StartOptions = {}): Connection {
       indexer.sendStatus();
       return Promise.resolve();
     }
+    indexer.indexOptions = { workers: settings.index.workers, cacheDir: settings.index.cachePath ?? (storagePath ? path.join(storagePath, 'cache') : undefined) };
     return indexer.run(roots, settings.exclude, indexHooks, prune);
   };
+  let storagePath: string | undefined;
 
   connection.onInitialize(async (params: InitializeParams): Promise<InitializeResult> => {
     const c = params.capabilities;
@@ -84,6 +86,9 @@ export function startServer(options: StartOptions = {}): Connection {
     };
     const folders = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : []);
     roots = folders.filter(f => f.uri.startsWith('file:')).map(f => uris.toPath(f.uri));
+    const init = params.initializationOptions as { storagePath?: unknown; globalStoragePath?: unknown } | undefined;
+    const sp = typeof init?.storagePath === 'string' ? init.storagePath : typeof init?.globalStoragePath === 'string' ? init.globalStoragePath : undefined;
+    storagePath = sp;
     analyzer.roots = roots;
     try {
       engine = await createEngine(parseSettings(params.initializationOptions).engine);
