@@ -506,7 +506,7 @@ export class Analysis {
     }
     // call-site roots: calls made while holding a lock, or inside a filesystem transaction
     const callSiteRoots = (n: FnNode, e: Edge, t: FnNode) => {
-      if (e.kind === 'handoff') return;
+      if (e.kind === 'handoff' || !plausibleTargets(n, e, [t]).length) return;
       const lock = atomicHeld(e.site.state, n);
       if (lock) {
         this.addCtx(t, {
@@ -539,10 +539,7 @@ export class Analysis {
     if (x.depth >= MAX_DEPTH) return;
     const st = e.site.state;
     if (x.kind === 'atomic' && (e.kind === 'handoff' || st.released > 0)) return;
-    // Field-name-only pointers and hand-offs are followed only to targets in the caller's own directory;
-    // a hand-off carries an I/O requirement only when it is resolved with confidence.
-    if (e.confidence === 'low') targets = targets.filter((t) => dir(t.file) === dir(x.node.file));
-    if (e.kind === 'handoff' && e.confidence !== 'high') targets = targets.filter((t) => t.file === x.node.file);
+    targets = plausibleTargets(x.node, e, targets);
     if (!targets.length) return;
     let scope: ScopeState; let lost = x.lost;
     if (e.kind === 'handoff') {
@@ -706,6 +703,22 @@ export class Analysis {
 
 // ---------- helpers ----------
 const NO_STEPS: PathStep[] = [];
+
+/**
+ * Which of an edge's targets a context may follow. Field-name-only pointers (low) stay in the caller's
+ * directory; pointers with many typed candidates (medium) stay in the caller's subsystem (first two path
+ * components); hand-offs resolved without confidence stay in the caller's file.
+ */
+function plausibleTargets(from: FnNode, e: Edge, targets: FnNode[]): FnNode[] {
+  if (e.kind === 'handoff' && e.confidence !== 'high') return targets.filter((t) => t.file === from.file);
+  if (e.confidence === 'low') return targets.filter((t) => dir(t.file) === dir(from.file));
+  if (e.kind === 'pointer' && e.confidence === 'medium') return targets.filter((t) => subsystem(t.file) === subsystem(from.file));
+  return targets;
+}
+function subsystem(file: string): string {
+  const m = /(?:^|\/)((?:arch|drivers|fs|net|sound|include|kernel|mm|block|crypto|lib|security|virt|io_uring|ipc|init)\/[^/]+)\//.exec(file);
+  return m ? m[1] : dir(file);
+}
 function dir(file: string): string { const i = file.lastIndexOf('/'); return i >= 0 ? file.slice(0, i) : ''; }
 /** The innermost held region that makes this point atomic (irqs-off in boot code does not). */
 function atomicHeld(st: SiteState, n: FnNode): LockRef | undefined {

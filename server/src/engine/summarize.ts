@@ -39,8 +39,8 @@ function join(a: St | null, b: St | null): St | null {
   if (!a) return b;
   if (!b) return a;
   const held = a.held.slice();
-  // the same lock (kind and key) taken at two places is one lock
-  for (const l of b.held) if (!held.some((h) => h.offset === l.offset || (h.kind === l.kind && h.key === l.key && h.key !== ''))) held.push(l);
+  // the same lock (kind and key; for rcu/irq/preempt the kind alone) taken at two places is one lock
+  for (const l of b.held) if (!held.some((h) => h.offset === l.offset || (h.kind === l.kind && h.key === l.key))) held.push(l);
   const may = a.scopesMay.slice();
   for (const s of b.scopesMay) if (!may.some((x) => x.offset === s.offset)) may.push(s);
   return {
@@ -401,6 +401,7 @@ class FnWalker {
   private env: EvalEnv;
   private guardBlocks: Array<LockRef[]> = [];
   private reportedSaves = new Set<number>();
+  private releasedKinds = new Set<AtomicKind>();
 
   constructor(private fs: FileSummarizer, private fn: FnSummary, private body: Node) {
     const params = new Map<string, number>();
@@ -419,7 +420,8 @@ class FnWalker {
     if (end) this.exit(end, null);
     // lock wrapper: holds a lock at every exit
     if (this.exits.length) {
-      const common = this.exits[0].held.filter((l) => !l.cond && this.exits.every((e) => e.held.some((h) => h.offset === l.offset && !h.cond)));
+      // a wrapper only locks: a function that also releases locks of that kind (loops that drop and retake) is not one
+      const common = this.exits[0].held.filter((l) => !l.cond && !this.releasedKinds.has(l.kind) && this.exits.every((e) => e.held.some((h) => h.offset === l.offset && !h.cond)));
       if (common.length) this.fn.returnsHolding = common[common.length - 1];
       const rel = Math.min(...this.exits.map((e) => e.released));
       if (rel > 0 && !common.length) this.fn.releasesCallerLock = true;
@@ -847,6 +849,7 @@ class FnWalker {
         let idx = -1;
         for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].kind === region.kind && (!region.keyed || s.held[i].key === key)) { idx = i; break; }
         if (idx < 0) for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].kind === region.kind) { idx = i; break; }
+        this.releasedKinds.add(region.kind);
         if (idx < 0) for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].wrapper) { idx = i; break; }
         if (idx >= 0) s.held.splice(idx, 1); else s.released++;
       }
