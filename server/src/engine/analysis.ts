@@ -155,19 +155,17 @@ export class Analysis {
     if (idx < 0 || Analysis.interfaceKey(this.summaries[idx]) !== Analysis.interfaceKey(summary)) return false;
     const old = this.summaries[idx];
     this.summaries[idx] = summary;
-    const nodes = this.nodes.filter((n) => n.file === summary.file);
-    if (nodes.length !== summary.functions.length) return false;
+    const nodes = [...(this.byFile.get(summary.file)?.values() ?? [])];
+    if (nodes.length !== summary.functions.length || new Set(summary.functions.map((f) => f.name)).size !== nodes.length) return false;
     // functions keep their order within the file when the interface is equal
     const oldFns = old.functions;
     nodes.sort((a, b) => oldFns.indexOf(a.fn) - oldFns.indexOf(b.fn));
     nodes.forEach((n, i) => { n.fn = summary.functions[i]; n.summary = summary; });
     const ids = new Set(nodes.map((n) => n.id));
     // bindings of this file point at new locations
-    for (const m of [this.bindingsByTypeField, this.bindingsByField, this.workByField]) {
-      for (const [k, list] of m) {
-        const kept = list.filter((e) => e.file !== summary.file);
-        if (kept.length !== list.length) m.set(k, kept);
-      }
+    for (const [m, k] of this.bindingKeys.get(summary.file) ?? []) {
+      const list = m.get(k);
+      if (list) m.set(k, list.filter((e) => e.file !== summary.file));
     }
     this.indexBindings(summary);
     for (const n of nodes) this.setEdges(n, this.computeEdges(n));
@@ -215,19 +213,25 @@ export class Analysis {
     for (const s of files) this.indexBindings(s);
   }
 
+  /** Where each file's bindings were indexed (map, key), so an edit can take them out again cheaply. */
+  private bindingKeys = new Map<string, Array<[Map<string, Array<{ b: Binding; file: string; node: FnNode }>>, string]>>();
+
   private indexBindings(s: FileSummary): void {
+    const keys: Array<[Map<string, Array<{ b: Binding; file: string; node: FnNode }>>, string]> = [];
+    const add = (m: Map<string, Array<{ b: Binding; file: string; node: FnNode }>>, k: string, entry: { b: Binding; file: string; node: FnNode }) => { push(m, k, entry); keys.push([m, k]); };
     for (const b of s.bindings) {
       const targets = this.resolveName(s.file, b.fn);
       if (!targets.length) continue;
       for (const node of targets.slice(0, 1)) {
         const field = b.chain[b.chain.length - 1];
         const entry = { b, file: s.file, node };
-        if (b.via === 'work') { push(this.workByField, field, entry); continue; }
+        if (b.via === 'work') { add(this.workByField, field, entry); continue; }
         const type = b.structType ?? this.ownerType(b.baseType, b.chain);
-        if (type) push(this.bindingsByTypeField, `${type}.${field}`, entry);
-        push(this.bindingsByField, field, entry);
+        if (type) add(this.bindingsByTypeField, `${type}.${field}`, entry);
+        add(this.bindingsByField, field, entry);
       }
     }
+    this.bindingKeys.set(s.file, keys);
   }
 
   private canonType(t: string | undefined): string | undefined {
@@ -458,11 +462,13 @@ export class Analysis {
       this.collectRegCalls(this.nodes.filter((n) => targets.has(n.id)));
     }
     // registrations (sorted by file for determinism)
-    const regs = [...this.regCalls].sort((a, b) => a.n.id - b.n.id || a.c.offset - b.c.offset);
+    const regs = this.regCalls.filter(({ n, c }) => {
+      const ref = c.args[ATOMIC_REGISTRATIONS[c.callee!].fnArg]?.fnRef;
+      return !!ref && this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES).some(want);
+    }).sort((a, b) => a.n.id - b.n.id || a.c.offset - b.c.offset);
     for (const { n, c } of regs) {
       const reg = ATOMIC_REGISTRATIONS[c.callee!];
-      const ref = c.args[reg.fnArg]?.fnRef;
-      if (!ref) continue;
+      const ref = c.args[reg.fnArg]!.fnRef!;
       for (const t of this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES)) {
         if (!want(t)) continue;
         this.addCtx(t, {
@@ -476,11 +482,9 @@ export class Analysis {
       }
     }
     // ops-table fields
-    for (const [key, entries] of [...this.bindingsByTypeField.entries()].sort()) {
-      const [type, field] = key.split('.');
-      const root = FIELD_ROOTS.find((r) => r.field === field && r.structs.includes(type));
-      if (!root) continue;
-      for (const { b, file, node } of entries) {
+    for (const root of FIELD_ROOTS) for (const type of root.structs) {
+      const field = root.field;
+      for (const { b, file, node } of this.bindingsByTypeField.get(`${type}.${field}`) ?? []) {
         if (!want(node)) continue;
         this.addCtx(node, {
           kind: root.kind, scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
