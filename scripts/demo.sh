@@ -25,7 +25,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   node scripts/build.mjs
 fi
 echo "== package dist/gfp-lens.vsix"
-npx vsce package --no-dependencies --skip-license -o dist/gfp-lens.vsix > "$REPO/.cache/vsce.log" 2>&1 \
+npx vsce package --no-dependencies --skip-license --baseContentUrl https://example.invalid/gfp-lens/blob/main --baseImagesUrl https://example.invalid/gfp-lens/raw/main -o dist/gfp-lens.vsix > "$REPO/.cache/vsce.log" 2>&1 \
   || { cat "$REPO/.cache/vsce.log" >&2; echo "demo.sh: vsce package failed" >&2; exit 1; }
 
 echo "== node dist/cli.js check samples"

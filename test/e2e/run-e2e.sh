@@ -25,7 +25,7 @@ if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
 fi
 for f in dist/extension.js dist/server.js; do [ -f "$f" ] || fail "$f missing after the build"; done
 rm -f dist/gfp-lens.vsix
-npx vsce package --no-dependencies --skip-license -o dist/gfp-lens.vsix > "$REPO/.cache/vsce.log" 2>&1 \
+npx vsce package --no-dependencies --skip-license --baseContentUrl https://example.invalid/gfp-lens/blob/main --baseImagesUrl https://example.invalid/gfp-lens/raw/main -o dist/gfp-lens.vsix > "$REPO/.cache/vsce.log" 2>&1 \
   || { cat "$REPO/.cache/vsce.log" >&2; fail "vsce package failed"; }
 echo "$(el) built + packaged dist/gfp-lens.vsix ($(du -h dist/gfp-lens.vsix | cut -f1))"
 
