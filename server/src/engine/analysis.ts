@@ -40,6 +40,8 @@ interface FlowRec {
   steps: PathStep[];
   alloc: { file: string; site: AllocSite | CallSite; callee: string };
   released: number;
+  /** Somewhere on the flow a callee released the lock held by its caller before allocating. */
+  dropsLock?: boolean;
 }
 
 /** One place a rule is evaluated: a real allocation, a call that passes flags into an allocating function, or a sleeping call. */
@@ -200,6 +202,7 @@ export class Analysis {
         const node: FnNode = { id: this.nodes.length, file: s.file, fn, summary: s };
         this.nodes.push(node);
         if (!local.has(fn.name)) local.set(fn.name, node);
+        if (MACRO_NAME.test(fn.name)) continue; // macro-generated definitions (STORE(x) {...}) are not callable by that name
         if (!fn.isStatic) push(this.byName, fn.name, node);
         else if (isHeader) push(this.headerStatic, fn.name, node);
       }
@@ -344,13 +347,14 @@ export class Analysis {
             for (const [q, recs] of tf) {
               for (const v of e.site.args[q]?.values ?? []) {
                 if (v.param === undefined) continue;
-                const rec = recs.find((r) => r.released > 0) ?? recs[0];
+                const rec = recs.find((r) => r.released > 0 || r.dropsLock) ?? recs[0];
                 const outer = heldOf(e.site.state, n);
                 const next: FlowRec = {
                   clear: or(v.clear ?? NO_BITS, rec.clear), add: or(v.add ?? NO_BITS, rec.add),
                   // the callee dropped the lock held here (or its caller's) before allocating
                   held: rec.released ? undefined : outer ?? (e.site.state.released ? undefined : rec.held),
                   scope: strongest(e.site.state.scope?.kind, rec.scope), released: e.site.state.released + (outer ? 0 : rec.released),
+                  dropsLock: rec.dropsLock || (!!outer && rec.released > 0),
                   steps: [callStep(n, e.site, t, 'call'), ...rec.steps], alloc: rec.alloc,
                 };
                 if (this.addFlow(n, v.param, next)) changed = true;
@@ -366,8 +370,11 @@ export class Analysis {
     let m = this.flows.get(n.id);
     if (!m) { m = new Map(); this.flows.set(n.id, m); }
     const list = m.get(param) ?? [];
-    if (list.length >= 2) return false;
     if (list.some((r) => r.alloc.site === rec.alloc.site)) return false;
+    if (list.length >= 2) {
+      if (!(rec.released > 0 || rec.dropsLock) || list.some((r) => r.released > 0 || r.dropsLock)) return false;
+      list.pop();
+    }
     list.push(rec);
     list.sort((a, b) => a.steps.length - b.steps.length);
     m.set(param, list);
@@ -394,7 +401,7 @@ export class Analysis {
           if (!arg || !arg.values) continue;
           const consts = arg.values.filter((v) => v.param === undefined);
           if (!consts.length) continue;
-          const rec = recs.find((r) => r.released > 0) ?? recs[0];
+          const rec = recs.find((r) => r.released > 0 || r.dropsLock) ?? recs[0];
           const values = consts.map((v) => substitute({ name: arg.text, param: 0, clear: rec.clear, add: rec.add }, v));
           const argLoc = this.locIn(n, arg.start, arg.end, e.site);
           list.push({
@@ -707,6 +714,8 @@ export class Analysis {
 
 // ---------- helpers ----------
 const NO_STEPS: PathStep[] = [];
+/** Kernel convention: ALL_CAPS names are macros. */
+const MACRO_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 /**
  * Which of an edge's targets a context may follow. Field-name-only pointers (low) stay in the caller's
@@ -716,12 +725,28 @@ const NO_STEPS: PathStep[] = [];
 function plausibleTargets(from: FnNode, e: Edge, targets: FnNode[]): FnNode[] {
   if (e.kind === 'handoff' && e.confidence !== 'high') return targets.filter((t) => t.file === from.file);
   if (e.confidence === 'low') return targets.filter((t) => dir(t.file) === dir(from.file));
-  if (e.kind === 'pointer' && e.confidence === 'medium') return targets.filter((t) => subsystem(t.file) === subsystem(from.file));
+  if (e.kind === 'pointer' && e.targets.length > 1) {
+    // which implementation runs depends on the object: only follow into the caller's own subsystem
+    const here = subsystem(from.file);
+    return targets.filter((t) => subsystem(t.file) === here || here === 'include/linux');
+  }
   return targets;
 }
+/** drivers/scsi/x.c -> drivers/scsi; crypto/xts.c and include/crypto/skcipher.h -> crypto; kernel/sched/x.c -> kernel. */
 function subsystem(file: string): string {
-  const m = /(?:^|\/)((?:arch|drivers|fs|net|sound|include|kernel|mm|block|crypto|lib|security|virt|io_uring|ipc|init)\/[^/]+)\//.exec(file);
-  return m ? m[1] : dir(file);
+  const parts = file.split('/');
+  for (let i = parts.length - 2; i >= 0; i--) {
+    const p = parts[i];
+    if (p === 'include' && parts[i + 1] === 'linux') return 'include/linux';
+    if (p === 'include' && i + 2 < parts.length) return parts[i + 1] === 'uapi' ? 'include/linux' : parts[i + 1];
+  }
+  const roots = ['arch', 'drivers', 'fs', 'net', 'sound', 'kernel', 'mm', 'block', 'crypto', 'lib', 'security', 'virt', 'io_uring', 'ipc', 'init', 'samples', 'rust'];
+  for (let i = 0; i < parts.length - 1; i++) {
+    if (!roots.includes(parts[i])) continue;
+    const nested = ['arch', 'drivers', 'fs', 'net', 'sound'].includes(parts[i]);
+    return nested && i + 2 < parts.length ? `${parts[i]}/${parts[i + 1]}` : parts[i];
+  }
+  return dir(file);
 }
 function dir(file: string): string { const i = file.lastIndexOf('/'); return i >= 0 ? file.slice(0, i) : ''; }
 /** The innermost held region that makes this point atomic (irqs-off in boot code does not). */
