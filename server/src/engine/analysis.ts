@@ -255,8 +255,12 @@ export class Analysis {
     const local = this.byFile.get(file)?.get(name);
     if (local) return [local];
     const global = this.byName.get(name);
-    if (global && global.length) return global;
-    return this.headerStatic.get(name) ?? [];
+    const found = global && global.length ? global : this.headerStatic.get(name) ?? [];
+    // code under arch/X never calls into arch/Y
+    const arch = /(?:^|\/)arch\/([^/]+)\//.exec(file)?.[1];
+    if (!arch || found.length < 2) return found;
+    const mine = found.filter((n) => { const a = /(?:^|\/)arch\/([^/]+)\//.exec(n.file)?.[1]; return !a || a === arch; });
+    return mine;
   }
 
   functionsOf(file: string): FnNode[] { return [...(this.byFile.get(file)?.values() ?? [])]; }
@@ -661,7 +665,7 @@ export class Analysis {
         if (s.kind === 'alloc' && s.state.scope) {
           const t = s.argText.trim();
           const sc = s.state.scope;
-          if ((t === 'GFP_NOIO' && sc.kind === 'noio') || (t === 'GFP_NOFS' && (sc.kind === 'nofs' || sc.kind === 'noio'))) {
+          if (sc.token !== '' && ((t === 'GFP_NOIO' && sc.kind === 'noio') || (t === 'GFP_NOFS' && (sc.kind === 'nofs' || sc.kind === 'noio')))) {
             this.findings.push({
               rule: 'redundant-flag', severity: RULES['redundant-flag'].severity, site: s, confidence: 'high', otherPaths: 0,
               message: `${t} is redundant here: ${sc.text} at line ${sc.line + 1} already makes every allocation of this task ${sc.kind === 'noio' ? 'GFP_NOIO' : 'GFP_NOFS'}. Plain GFP_KERNEL states the intent and keeps working if the scope moves.`,
@@ -684,6 +688,8 @@ export class Analysis {
     const fnName = s.node.fn.name;
     if (s.kind === 'sleep') {
       if (ctx.kind !== 'atomic') return undefined;
+      // vfree() defers to vfree_atomic() when in_interrupt(): irq/softirq/RCU callbacks and bh-disabled regions
+      if (s.callee === 'vfree' && /handler|callback|tasklet|softirq|NAPI|_bh|bh_disable|irq_work|timer/.test(ctx.description)) return undefined;
       return { rule: 'atomic-sleep', message: `${s.callee}() may sleep, but ${fnName}() can run in atomic context: ${ctx.description}. Sleeping here is a "scheduling while atomic" bug.` };
     }
     const { certain } = Analysis.certainValues(s.values, req);
@@ -727,8 +733,8 @@ function plausibleTargets(from: FnNode, e: Edge, targets: FnNode[]): FnNode[] {
   if (e.confidence === 'low') return targets.filter((t) => dir(t.file) === dir(from.file));
   if (e.kind === 'pointer' && e.targets.length > 1) {
     // which implementation runs depends on the object: only follow into the caller's own subsystem
-    const here = subsystem(from.file);
-    return targets.filter((t) => subsystem(t.file) === here || here === 'include/linux');
+    const here = dir(from.file);
+    return targets.filter((t) => dir(t.file) === here);
   }
   return targets;
 }

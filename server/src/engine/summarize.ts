@@ -106,6 +106,8 @@ export class FileSummarizer {
       let added = false;
       for (const fn of this.out.functions) {
         if (this.wrappers.has(fn.name)) continue;
+        // real wrappers are tiny; a long function that ends locked usually released inside callees we cannot see here
+        if (fn.calls.length > 4) continue;
         if (fn.returnsHolding) { this.wrappers.set(fn.name, { acquire: true, kind: fn.returnsHolding.kind }); added = true; }
         else if (fn.releasesCallerLock) { this.wrappers.set(fn.name, { acquire: false }); added = true; }
       }
@@ -415,6 +417,7 @@ class FnWalker {
       if (m && p.name) this.localTypes.set(p.name, m[1]);
     }
     this.prepass(this.body);
+    if (/memalloc_(noio|nofs)_(save|restore)/.test(this.fs.source.slice(this.body.startIndex, this.body.endIndex))) this.collectHandedOver(this.body);
     const entry: St = { held: [], released: 0, scopesMust: [], scopesMay: [] };
     const end = this.stmt(this.body, entry);
     if (end) this.exit(end, null);
@@ -497,8 +500,21 @@ class FnWalker {
 
   private isParam(name: string): boolean { return this.fn.params.some((p) => p.name === name); }
 
+  /** Locals whose value comes from or goes to a field, a parameter or the caller (scope tokens handed over by design). */
+  private handedOver = new Set<string>();
+
   private isLocalToken(token: string): boolean {
+    if (this.handedOver.has(token)) return false;
     return /^[A-Za-z_][A-Za-z0-9_]*$/.test(token) && !this.fn.params.some((p) => p.name === token);
+  }
+
+  /** Finds locals returned, stored into fields, or initialised from fields/parameters. */
+  private collectHandedOver(body: Node): void {
+    const src = this.fs.source.slice(body.startIndex, body.endIndex);
+    for (const m of src.matchAll(/\breturn\s+([A-Za-z_][A-Za-z0-9_]*)\s*;/g)) this.handedOver.add(m[1]);
+    for (const m of src.matchAll(/(?:->|\.)[A-Za-z_][A-Za-z0-9_]*\s*=\s*([A-Za-z_][A-Za-z0-9_]*)\s*;/g)) this.handedOver.add(m[1]);
+    for (const m of src.matchAll(/\b([A-Za-z_][A-Za-z0-9_]*)\s*=\s*[A-Za-z_][A-Za-z0-9_]*(?:->|\.)[A-Za-z_][A-Za-z0-9_.>-]*\s*;/g)) this.handedOver.add(m[1]);
+    for (const p of this.fn.params) for (const m of src.matchAll(new RegExp(`\\b([A-Za-z_][A-Za-z0-9_]*)\\s*=\\s*\\*?${p.name.replace(/\W/g, '')}\\s*;`, 'g'))) this.handedOver.add(m[1]);
   }
 
   private exit(st: St, ret: Node | null): void {
@@ -641,9 +657,14 @@ class FnWalker {
     // A lock taken under `if (c)` is assumed held again under a later `if (c)` and not under its else.
     const cc = cond ? condKey(this.fs.nodeText(cond)) : undefined;
     if (cc) {
+      const hit = (c: { text: string; value: boolean } | undefined, value: boolean) => !!c && c.text === cc.text && c.value === value;
       const drop = (x: St, value: boolean): St => {
-        if (!x.held.some((h) => h.cond && h.cond.text === cc.text && h.cond.value === value)) return x;
-        const y = cloneSt(x); y.held = y.held.filter((h) => !(h.cond && h.cond.text === cc.text && h.cond.value === value)); return y;
+        if (!x.held.some((h) => hit(h.cond, value)) && !x.scopesMay.some((h) => hit(h.cond, value))) return x;
+        const y = cloneSt(x);
+        y.held = y.held.filter((h) => !hit(h.cond, value));
+        y.scopesMay = y.scopesMay.filter((h) => !hit(h.cond, value));
+        y.scopesMust = y.scopesMust.filter((h) => !hit(h.cond, value));
+        return y;
       };
       yes = drop(yes, !cc.value); no = drop(no, cc.value);
     }
@@ -658,8 +679,15 @@ class FnWalker {
     if (cc && a && b) {
       const only = (x: St, other: St, value: boolean): St => {
         const extra = x.held.filter((h) => !h.cond && !other.held.some((o) => o.offset === h.offset));
-        if (!extra.length) return x;
-        const y = cloneSt(x); y.held = x.held.map((h) => (extra.includes(h) ? { ...h, cond: { text: cc.text, value } } : h)); return y;
+        const extraScopes = x.scopesMay.filter((h) => !h.cond && !other.scopesMay.some((o) => o.offset === h.offset));
+        if (!extra.length && !extraScopes.length) return x;
+        const y = cloneSt(x);
+        y.held = x.held.map((h) => (extra.includes(h) ? { ...h, cond: { text: cc.text, value } } : h));
+        const mark = (h: ScopeRef) => (extraScopes.includes(h) ? { ...h, cond: { text: cc.text, value } } : h);
+        const marked = new Map(x.scopesMay.map((h) => [h, mark(h)]));
+        y.scopesMay = x.scopesMay.map((h) => marked.get(h)!);
+        y.scopesMust = x.scopesMust.map((h) => marked.get(h) ?? h);
+        return y;
       };
       return join(only(a, b, cc.value), only(b, a, !cc.value));
     }
