@@ -74,7 +74,11 @@ export interface RawFinding {
   otherPaths: number;
 }
 
-export interface SiteContext { kind: ContextKind; description: string; path: PathStep[]; scope: ScopeState; lost: boolean }
+export interface SiteContext {
+  kind: ContextKind; description: string; path: PathStep[]; scope: ScopeState; lost: boolean;
+  /** The context is visible in the reporting function itself (lock held there, or the function is the registered callback/root). */
+  local?: boolean;
+}
 
 const CONF_ORDER: Record<Confidence, number> = { high: 2, medium: 1, low: 0 };
 const minConf = (a: Confidence, b: Confidence): Confidence => (CONF_ORDER[a] <= CONF_ORDER[b] ? a : b);
@@ -595,18 +599,18 @@ export class Analysis {
     const tail = this.siteTail(s);
     const held = s.innerReleased ? undefined : atomicHeld(s.state, s.node);
     if (held) {
-      out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, description: `${lockWhat(held)} \`${held.text}\` held in ${s.node.fn.name}() at ${base(s.node.file)}:${held.line + 1}`, path: [lockStep(s.node, held), ...tail] }, confidence: 'high', req: s.state.maySleepReq });
+      out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, local: true, description: `${lockWhat(held)} \`${held.text}\` held in ${s.node.fn.name}() at ${base(s.node.file)}:${held.line + 1}`, path: [lockStep(s.node, held), ...tail] }, confidence: 'high', req: s.state.maySleepReq });
     } else if (s.innerHeld) {
       const h = s.innerHeld;
       out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, description: `${lockWhat(h)} \`${h.text}\` held in ${h.fnName}() at ${base(h.file)}:${h.line + 1}`, path: [...tail.slice(0, -1), { kind: 'origin', file: h.file, line: h.line, character: h.col, text: `${h.text} in ${h.fnName}()` }, tail[tail.length - 1]] }, confidence: 'high', req: s.state.maySleepReq });
     }
     if (s.state.nofsTxn) {
       const t = s.state.nofsTxn;
-      out.push({ ctx: { kind: 'nofs', scope: 'none', lost: false, description: `inside the filesystem transaction started by ${t.text} at ${base(s.node.file)}:${t.line + 1}`, path: [{ kind: 'origin', file: s.node.file, line: t.line, character: t.col, text: `${t.text} starts a transaction in ${s.node.fn.name}()` }, ...tail] }, confidence: 'high', req: s.state.maySleepReq });
+      out.push({ ctx: { kind: 'nofs', scope: 'none', lost: false, local: true, description: `inside the filesystem transaction started by ${t.text} at ${base(s.node.file)}:${t.line + 1}`, path: [{ kind: 'origin', file: s.node.file, line: t.line, character: t.col, text: `${t.text} starts a transaction in ${s.node.fn.name}()` }, ...tail] }, confidence: 'high', req: s.state.maySleepReq });
     }
     for (const c of this.ctxs.get(s.node.id) ?? []) {
       if (c.kind === 'atomic' && (s.state.released > 0 || s.innerReleased)) continue;
-      const ctx = { kind: c.kind, scope: c.scope, lost: c.lost, description: c.description } as SiteContext;
+      const ctx = { kind: c.kind, scope: c.scope, lost: c.lost, description: c.description, local: c.depth === 0 } as SiteContext;
       // the path is built only when someone looks at it (most contexts produce no finding)
       let path: PathStep[] | undefined;
       Object.defineProperty(ctx, 'path', { enumerable: true, get: () => (path ??= [...this.pathOf(c), ...tail]) });
@@ -648,18 +652,21 @@ export class Analysis {
   private evaluate(nodes: FnNode[]): void {
     for (const n of nodes) {
       for (const s of this.sites.get(n.id) ?? []) {
-        const byRule = new Map<RuleId, Array<{ path: PathStep[]; confidence: Confidence; message: string }>>();
+        const byRule = new Map<RuleId, Array<{ path: PathStep[]; confidence: Confidence; message: string; local: boolean }>>();
         for (const { ctx, confidence, req } of this.contextsAt(s)) {
           const verdict = this.judge(s, ctx, req);
           if (!verdict) continue;
           const list = byRule.get(verdict.rule) ?? [];
-          list.push({ path: ctx.path, confidence, message: verdict.message });
+          list.push({ path: ctx.path, confidence, message: verdict.message, local: !!ctx.local });
           byRule.set(verdict.rule, list);
         }
         for (const [rule, list] of byRule) {
-          list.sort((a, b) => CONF_ORDER[b.confidence] - CONF_ORDER[a.confidence] || a.path.length - b.path.length || pathKey(a.path).localeCompare(pathKey(b.path)));
+          list.sort((a, b) => Number(b.local) - Number(a.local) || CONF_ORDER[b.confidence] - CONF_ORDER[a.confidence] || a.path.length - b.path.length || pathKey(a.path).localeCompare(pathKey(b.path)));
           const best = list[0];
-          this.findings.push({ rule, severity: RULES[rule].severity, message: best.message, site: s, path: best.path, confidence: best.confidence, otherPaths: list.length - 1 });
+          // Severity follows the evidence: an atomic finding is an error when the atomic context is visible in the
+          // reporting function itself; reached through calls from elsewhere it is a warning (possible, check the path).
+          const severity = (rule === 'atomic-alloc' || rule === 'atomic-sleep') && !best.local ? 'warning' : RULES[rule].severity;
+          this.findings.push({ rule, severity, message: best.message, site: s, path: best.path, confidence: best.confidence, otherPaths: list.length - 1 });
         }
         // redundant GFP_NOIO / GFP_NOFS inside a scope
         if (s.kind === 'alloc' && s.state.scope) {
