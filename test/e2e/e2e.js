@@ -432,13 +432,13 @@ step('grammar colours GFP_KERNEL apart from plain identifiers', async () => {
 step('setting gfpLens.rules {"atomic-alloc":"off"} removes the diagnostic', async () => {
   await openFile(DEMO);
   await gotoLine(irqAllocLine());          // squiggles are drawn for visible lines only
-  await page.locator(`${ACTIVE} .squiggly-error`).first().waitFor();   // the kzalloc in gfpdemo_note_event()
+  await page.locator(`${ACTIVE} .squiggly-warning`).first().waitFor();   // the kzalloc in gfpdemo_note_event(): reached through a call from the irq handler, so a warning
   assert.ok((await problemRows()).some(r => r.includes('atomic-alloc')), 'no atomic-alloc entry to start with');
   await closeProblems();
   const dir = path.join(WS, '.vscode');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({ 'gfpLens.rules': { 'atomic-alloc': 'off' } }, null, 2));
-  await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .squiggly-error`).length === 0, ACTIVE);
+  await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .squiggly-warning`).length === 0, ACTIVE);
   await page.waitForTimeout(500);
   const rows = await problemRows();
   assert.ok(!rows.some(r => r.includes('atomic-alloc')), `Problems still lists atomic-alloc: ${JSON.stringify(rows)}`);
@@ -448,14 +448,14 @@ step('setting gfpLens.rules {"atomic-alloc":"off"} removes the diagnostic', asyn
     fs.rmSync(path.join(WS, '.vscode'), { recursive: true, force: true });
     await closeProblems();
     await gotoLine(irqAllocLine()).catch(() => {});
-    await page.locator(`${ACTIVE} .squiggly-error`).first().waitFor().catch(() => {});
+    await page.locator(`${ACTIVE} .squiggly-warning`).first().waitFor().catch(() => {});
   },
 });
 
 step('source action "Fix all GFP Lens problems" fixes the rest of the file', async () => {
   await openFile(DEMO);
   await gotoLine(irqAllocLine());
-  await page.locator(`${ACTIVE} .squiggly-error`).first().waitFor();
+  await page.locator(`${ACTIVE} .squiggly-warning`).first().waitFor();
   await page.keyboard.press('Control+Shift+P');
   const input = page.locator('.quick-input-widget input.input');
   await input.waitFor();
@@ -467,7 +467,7 @@ step('source action "Fix all GFP Lens problems" fixes the rest of the file', asy
   assert.ok(titles.some(t => /^Fix all GFP Lens problems/.test(t)), `source actions: ${JSON.stringify(titles)}`);
   await shot('11a-source-actions.png');
   await pickAction(/^Fix all GFP Lens problems/);
-  await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .squiggly-error`).length === 0, ACTIVE);
+  await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .squiggly-warning`).length === 0, ACTIVE);
   const src = nbsp(await page.locator(`${ACTIVE} .view-lines`).innerText());
   assert.ok(!/kzalloc\(sizeof\(\*ev\), GFP_KERNEL\)/.test(src), 'kzalloc in gfpdemo_note_event() still uses GFP_KERNEL');
   const rows = await problemRows();

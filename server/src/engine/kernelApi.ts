@@ -61,15 +61,15 @@ for (const fam of ['read', 'write']) {
   add(['', '_irq', '_irqrestore', '_bh'].map((v) => `${fam}_unlock${v}`), 'rwlock', false, true);
 }
 add(['xa_lock', 'xa_lock_irq', 'xa_lock_bh', 'xa_lock_irqsave', 'xas_lock', 'xas_lock_irq', 'xas_lock_bh', 'xas_lock_irqsave'], 'xa', true, true);
-add(['xas_lock_type', 'xa_lock_type'], 'xa', true, true);
-add(['xas_unlock_type', 'xa_unlock_type'], 'xa', false, true);
+add(['xas_lock_type'], 'xa', true, true);
+add(['xas_unlock_type'], 'xa', false, true);
 add(['xa_unlock', 'xa_unlock_irq', 'xa_unlock_bh', 'xa_unlock_irqrestore', 'xas_unlock', 'xas_unlock_irq', 'xas_unlock_bh', 'xas_unlock_irqrestore'], 'xa', false, true);
 add(['local_irq_disable', 'local_irq_save', 'raw_local_irq_disable', 'raw_local_irq_save', 'hard_irq_disable'], 'irq', true, false);
 add(['local_irq_enable', 'local_irq_restore', 'raw_local_irq_enable', 'raw_local_irq_restore'], 'irq', false, false);
 add(['local_bh_disable'], 'bh', true, false);
 add(['local_bh_enable'], 'bh', false, false);
 add(['preempt_disable', 'preempt_disable_notrace', 'get_cpu', 'get_cpu_ptr', 'get_cpu_var', 'migrate_disable_atomic'], 'preempt', true, false);
-add(['preempt_enable', 'preempt_enable_notrace', 'preempt_enable_no_resched', 'put_cpu', 'put_cpu_ptr', 'put_cpu_var'], 'preempt', false, false);
+add(['preempt_enable', 'preempt_enable_notrace', 'preempt_enable_no_resched', 'sched_preempt_enable_no_resched', 'put_cpu', 'put_cpu_ptr', 'put_cpu_var'], 'preempt', false, false);
 add(['rcu_read_lock', 'rcu_read_lock_bh', 'rcu_read_lock_sched', 'rcu_read_lock_sched_notrace'], 'rcu', true, false);
 add(['rcu_read_unlock', 'rcu_read_unlock_bh', 'rcu_read_unlock_sched', 'rcu_read_unlock_sched_notrace'], 'rcu', false, false);
 add(['bit_spin_lock'], 'bitlock', true, true);
@@ -82,6 +82,11 @@ add(['local_lock', 'local_lock_irq', 'local_lock_irqsave'], 'locallock', true, t
 add(['local_unlock', 'local_unlock_irq', 'local_unlock_irqrestore'], 'locallock', false, true);
 
 export function regionApi(name: string): RegionApi | undefined { return REGION[name]; }
+
+/** Lock/unlock helpers whose lock is not their first argument: name -> index of the lock argument. */
+export const LOCK_ARG: Record<string, number> = { pte_unmap_unlock: 1, pte_offset_map_lock: 3 };
+add(['pte_offset_map_lock'], 'spinlock', true, true);
+add(['pte_unmap_unlock'], 'spinlock', false, true);
 
 /** Trylocks: atomic only on the success branch. */
 export const TRYLOCKS = new Set([
@@ -126,7 +131,7 @@ export const SLEEPING_CALLS = new Set([
   'copy_from_user', 'copy_to_user', 'flush_work', 'flush_workqueue', 'flush_delayed_work', 'cancel_work_sync',
   'cancel_delayed_work_sync', 'synchronize_rcu', 'synchronize_srcu', 'synchronize_net', 'synchronize_irq',
   'kthread_stop', 'cond_resched', 'might_sleep', 'rcu_barrier', 'drain_workqueue', 'destroy_workqueue',
-  'flush_scheduled_work', 'del_timer_sync', 'timer_delete_sync', 'wait_on_bit', 'wait_on_page_locked',
+  'flush_scheduled_work', 'wait_on_bit', 'wait_on_page_locked',
   'folio_lock', 'lock_page', 'lock_sock', 'rtnl_lock', 'usleep_range_state', 'msleep_interruptible',
 ]);
 

@@ -6,7 +6,7 @@ import type { CParser, Node } from './parser';
 import { evalGfp, type EvalEnv } from './gfpEval';
 import {
   allocatorGfpIndex, atomicGuard, regionApi, scopeRestore, scopeSave, SLEEPING_CALLS, TRYLOCKS, requestFlagSetter,
-  NOFS_REGIONS, NOFS_SCOPE_REGIONS, WORK_INIT, HANDOFFS, ATOMIC_REGISTRATIONS, PROCESS_REGISTRATIONS, type AtomicKind,
+  NOFS_REGIONS, NOFS_SCOPE_REGIONS, WORK_INIT, LOCK_ARG, HANDOFFS, ATOMIC_REGISTRATIONS, PROCESS_REGISTRATIONS, type AtomicKind,
 } from './kernelApi';
 import {
   SUMMARY_VERSION, type AllocSite, type ArgSummary, type Binding, type CallSite, type FileSummary, type FnSummary,
@@ -452,7 +452,8 @@ class FnWalker {
       } else if (n.type === 'assignment_expression') {
         const l = n.childForFieldName('left');
         const r = n.childForFieldName('right');
-        if (l && r) {
+        const op = n.childForFieldName('operator');
+        if (l && r && (!op || this.fs.nodeText(op) === '=')) {
           if (l.type === 'identifier') this.addLocal(this.fs.nodeText(l), r);
           else if (l.type === 'field_expression') {
             const fn = this.fs.functionRef(r);
@@ -658,12 +659,13 @@ class FnWalker {
     const cc = cond ? condKey(this.fs.nodeText(cond)) : undefined;
     if (cc) {
       const hit = (c: { text: string; value: boolean } | undefined, value: boolean) => !!c && c.text === cc.text && c.value === value;
+      const hitAny = (cs: Array<{ text: string; value: boolean }> | undefined, value: boolean) => !!cs && cs.some((c) => hit(c, value));
       const drop = (x: St, value: boolean): St => {
-        if (!x.held.some((h) => hit(h.cond, value)) && !x.scopesMay.some((h) => hit(h.cond, value))) return x;
+        if (!x.held.some((h) => hit(h.cond, value)) && !x.scopesMay.some((h) => hitAny(h.conds, value))) return x;
         const y = cloneSt(x);
         y.held = y.held.filter((h) => !hit(h.cond, value));
-        y.scopesMay = y.scopesMay.filter((h) => !hit(h.cond, value));
-        y.scopesMust = y.scopesMust.filter((h) => !hit(h.cond, value));
+        y.scopesMay = y.scopesMay.filter((h) => !hitAny(h.conds, value));
+        y.scopesMust = y.scopesMust.filter((h) => !hitAny(h.conds, value));
         return y;
       };
       yes = drop(yes, !cc.value); no = drop(no, cc.value);
@@ -679,11 +681,11 @@ class FnWalker {
     if (cc && a && b) {
       const only = (x: St, other: St, value: boolean): St => {
         const extra = x.held.filter((h) => !h.cond && !other.held.some((o) => o.offset === h.offset));
-        const extraScopes = x.scopesMay.filter((h) => !h.cond && !other.scopesMay.some((o) => o.offset === h.offset));
+        const extraScopes = x.scopesMay.filter((h) => !other.scopesMay.some((o) => o.offset === h.offset));
         if (!extra.length && !extraScopes.length) return x;
         const y = cloneSt(x);
         y.held = x.held.map((h) => (extra.includes(h) ? { ...h, cond: { text: cc.text, value } } : h));
-        const mark = (h: ScopeRef) => (extraScopes.includes(h) ? { ...h, cond: { text: cc.text, value } } : h);
+        const mark = (h: ScopeRef) => (extraScopes.includes(h) ? { ...h, conds: [...(h.conds ?? []), { text: cc.text, value }] } : h);
         const marked = new Map(x.scopesMay.map((h) => [h, mark(h)]));
         y.scopesMay = x.scopesMay.map((h) => marked.get(h)!);
         y.scopesMust = x.scopesMust.map((h) => marked.get(h) ?? h);
@@ -782,7 +784,7 @@ class FnWalker {
 
   private lockRef(call: Node, name: string, kind: AtomicKind): LockRef {
     const args = call.childForFieldName('arguments');
-    const first = args?.namedChildren[0];
+    const first = args?.namedChildren[LOCK_ARG[name] ?? 0];
     return { ...this.fs.nodeLoc(call), kind, key: first ? normKey(this.fs.nodeText(first)) : '', text: this.fs.nodeText(call).replace(/\s+/g, ' ').slice(0, 80) };
   }
 
@@ -873,7 +875,8 @@ class FnWalker {
       const s = cloneSt(st);
       if (region.acquire) s.held.push(this.lockRef(call, name, region.kind));
       else {
-        const key = region.keyed && args[0] ? normKey(this.fs.nodeText(args[0])) : '';
+        const lockArg = args[LOCK_ARG[name] ?? 0];
+        const key = region.keyed && lockArg ? normKey(this.fs.nodeText(lockArg)) : '';
         let idx = -1;
         for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].kind === region.kind && (!region.keyed || s.held[i].key === key)) { idx = i; break; }
         if (idx < 0) for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].kind === region.kind) { idx = i; break; }
@@ -941,7 +944,10 @@ class FnWalker {
   private scopeRestore(call: Node, kind: 'noio' | 'nofs', args: Node[], st: St): St {
     const token = args[0] ? this.fs.nodeText(args[0]).replace(/\s+/g, '') : '';
     const s = cloneSt(st);
-    const idx = s.scopesMay.map((x) => x.token).lastIndexOf(token);
+    // one token variable may serve a nofs save on one branch and a noio save on another: match the kind first
+    let idx = -1;
+    for (let i = s.scopesMay.length - 1; i >= 0 && idx < 0; i--) if (s.scopesMay[i].token === token && s.scopesMay[i].kind === kind) idx = i;
+    if (idx < 0) idx = s.scopesMay.map((x) => x.token).lastIndexOf(token);
     const loc = this.fs.nodeLoc(call);
     const restore = kind === 'noio' ? 'memalloc_noio_restore' : 'memalloc_nofs_restore';
     if (idx >= 0) {

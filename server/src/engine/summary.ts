@@ -5,7 +5,7 @@ import type { AtomicKind, ScopeKind } from './kernelApi';
 import type { ContextKind } from './types';
 
 /** Bump whenever the summary shape or its meaning changes: cached summaries of other versions are ignored. */
-export const SUMMARY_VERSION = 10;
+export const SUMMARY_VERSION = 12;
 
 export interface Loc { offset: number; end: number; line: number; col: number }
 
@@ -18,7 +18,7 @@ export interface LockRef extends Loc {
   /** Taken only when this branch condition had this value (for correlated `if (c) lock; ... if (c) unlock;`). */
   cond?: { text: string; value: boolean };
 }
-export interface ScopeRef extends Loc { kind: ScopeKind; token: string; text: string; cond?: { text: string; value: boolean } }
+export interface ScopeRef extends Loc { kind: ScopeKind; token: string; text: string; conds?: Array<{ text: string; value: boolean }> }
 
 /** Lock/scope state at one program point, as seen inside its function. */
 export interface SiteState {
