@@ -43,6 +43,44 @@ function wrapScope(f: RawFinding, summary: FileSummary, text: string, kind: 'noi
   return { title: `Wrap in memalloc_${kind}_save()/memalloc_${kind}_restore()`, kind: kind === 'noio' ? 'wrap-noio' : 'wrap-nofs', preferred, file: summary.file, edits };
 }
 
+/** Apply edits (sorted, non-overlapping) to a text. */
+export function applyEdits(text: string, edits: OffsetEdit[]): string {
+  let out = text;
+  for (const e of [...edits].sort((a, b) => b.startOffset - a.startOffset)) out = out.slice(0, e.startOffset) + e.newText + out.slice(e.endOffset);
+  return out;
+}
+
+/**
+ * Wrap the whole body of the allocating function in a scope: offered when the body has no return, or a single
+ * final `return <simple expression>;` (no call in it), so the restore runs on every path.
+ */
+function wrapBody(f: RawFinding, summary: FileSummary, text: string, kind: 'noio' | 'nofs'): Fix | undefined {
+  const fn = f.site.node.fn;
+  const body = text.slice(fn.bodyStart, fn.bodyEnd);
+  if (!body.startsWith('{') || !body.endsWith('}') || /\bgoto\b/.test(body)) return undefined;
+  const returns = body.match(/\breturn\b/g)?.length ?? 0;
+  const ind = /\n([ \t]+)\S/.exec(body)?.[1] ?? '\t';
+  let restoreAt = fn.bodyStart + body.lastIndexOf('\n') + 1;
+  if (returns > 1) return undefined;
+  if (returns === 1) {
+    const m = /\n([ \t]*)return\b([^;]*);[ \t]*\n\}$/.exec(body);
+    if (!m || /\(/.test(m[2])) return undefined;
+    restoreAt = fn.bodyStart + m.index + 1;
+  }
+  if (restoreAt <= fn.bodyStart) return undefined;
+  let token = `${kind}_flag`;
+  for (let i = 2; new RegExp(`\\b${token}\\b`).test(body); i++) token = `${kind}_flag${i}`;
+  const declAt = declarationInsertPoint(text, fn.bodyStart, fn.bodyEnd);
+  const edits: OffsetEdit[] = [];
+  if (!summary.hasSchedMmInclude) edits.push({ startOffset: summary.includeInsertOffset, endOffset: summary.includeInsertOffset, newText: '#include <linux/sched/mm.h>\n' });
+
+  edits.push({ startOffset: declAt, endOffset: declAt, newText: `${ind}unsigned int ${token};\n\n${ind}${token} = memalloc_${kind}_save();\n` });
+  edits.push({ startOffset: restoreAt, endOffset: restoreAt, newText: `${ind}memalloc_${kind}_restore(${token});\n` });
+  edits.sort((x, y) => x.startOffset - y.startOffset);
+  if (edits.some((e, i) => i > 0 && e.startOffset < edits[i - 1].endOffset)) return undefined;
+  return { title: `Wrap the body of ${fn.name}() in memalloc_${kind}_save()/memalloc_${kind}_restore()`, kind: kind === 'noio' ? 'wrap-noio' : 'wrap-nofs', preferred: false, file: summary.file, edits };
+}
+
 /** After `{` and the block of declarations that opens a function body. */
 function declarationInsertPoint(text: string, bodyStart: number, bodyEnd: number): number {
   let p = text.indexOf('\n', bodyStart) + 1;
@@ -78,11 +116,13 @@ export function fixesFor(f: RawFinding, summary: FileSummary, text: string): Fix
       if (hasArg) push(swapFlag(file, text, argStart, argEnd, 'GFP_NOIO', 'Use GFP_NOIO', f.rule === 'noio-alloc'));
       const noio = /NOIO|__GFP_IO|I\/O/.test(f.message) || f.path.some((p) => /I\/O|noio|NOIO/.test(p.text));
       push(wrapScope(f, summary, text, noio ? 'noio' : 'nofs', f.rule === 'scope-lost' || !hasArg));
+      push(wrapBody(f, summary, text, noio ? 'noio' : 'nofs'));
       break;
     }
     case 'nofs-alloc':
       if (hasArg) push(swapFlag(file, text, argStart, argEnd, 'GFP_NOFS', 'Use GFP_NOFS', true));
       push(wrapScope(f, summary, text, 'nofs', !hasArg));
+      push(wrapBody(f, summary, text, 'nofs'));
       break;
     case 'redundant-flag':
       if (hasArg) {
