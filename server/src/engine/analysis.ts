@@ -100,6 +100,8 @@ interface Edge { kind: StepKind; site: CallSite; targets: FnNode[]; confidence: 
 export class Analysis {
   nodes: FnNode[] = [];
   private byFile = new Map<string, Map<string, FnNode>>();
+  /** Every function of a file in source order (duplicates under #ifdef included). */
+  private nodesByFile = new Map<string, FnNode[]>();
   private byName = new Map<string, FnNode[]>();
   private headerStatic = new Map<string, FnNode[]>();
   private structFields = new Map<string, Record<string, string>>();
@@ -161,8 +163,8 @@ export class Analysis {
     if (idx < 0 || Analysis.interfaceKey(this.summaries[idx]) !== Analysis.interfaceKey(summary)) return false;
     const old = this.summaries[idx];
     this.summaries[idx] = summary;
-    const nodes = [...(this.byFile.get(summary.file)?.values() ?? [])];
-    if (nodes.length !== summary.functions.length || new Set(summary.functions.map((f) => f.name)).size !== nodes.length) return false;
+    const nodes = [...(this.nodesByFile.get(summary.file) ?? [])];
+    if (nodes.length !== summary.functions.length) return false;
     // functions keep their order within the file when the interface is equal
     const oldFns = old.functions;
     nodes.sort((a, b) => oldFns.indexOf(a.fn) - oldFns.indexOf(b.fn));
@@ -205,6 +207,7 @@ export class Analysis {
       for (const fn of s.functions) {
         const node: FnNode = { id: this.nodes.length, file: s.file, fn, summary: s };
         this.nodes.push(node);
+        push(this.nodesByFile, s.file, node);
         if (!local.has(fn.name)) local.set(fn.name, node);
         if (MACRO_NAME.test(fn.name)) continue; // macro-generated definitions (STORE(x) {...}) are not callable by that name
         if (!fn.isStatic) push(this.byName, fn.name, node);
