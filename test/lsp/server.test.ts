@@ -28,7 +28,7 @@ describe('gfp-lens language server', () => {
     assert.equal(init.serverInfo?.name, 'gfp-lens');
     const caps = init.capabilities as Record<string, any>;
     assert.ok(caps.hoverProvider);
-    assert.deepEqual(caps.codeActionProvider.codeActionKinds, ['quickfix', 'source.fixAll.gfp-lens']);
+    assert.deepEqual(caps.codeActionProvider.codeActionKinds, ['quickfix', 'refactor.rewrite', 'source.fixAll.gfp-lens']);
     assert.deepEqual(caps.executeCommandProvider.commands, ['gfpLens.reindex']);
     assert.equal(caps.textDocumentSync.change, 2);
   });

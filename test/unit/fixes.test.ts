@@ -47,3 +47,25 @@ for (const title of [/^Use GFP_NOIO/, /^Wrap in memalloc_noio_save/, /^Wrap the 
     e.dispose(); e2.dispose();
   });
 }
+
+test('wrap a selected region in a memalloc scope', async () => {
+  const text = fs.readFileSync(blk, 'utf8');
+  const e = await engineWith(text);
+  const start = text.indexOf('\tblkdemo_fill_cache(bd);');
+  const end = text.indexOf('\tbio_endio(bio);');
+  const fix = e.wrapSelection(blk, start, end, 'noio');
+  assert.ok(fix, 'a whole-lines selection inside a body is wrappable');
+  const after = applyEdits(text, fix.edits);
+  assert.match(after, /\tunsigned int noio_flag;\n\n\tnoio_flag = memalloc_noio_save\(\);\n\tblkdemo_fill_cache\(bd\);\n\tblkdemo_load_meta\(bd\);\n\tmemalloc_noio_restore\(noio_flag\);\n\tbio_endio\(bio\);/);
+  assert.equal((after.match(/#include <linux\/sched\/mm.h>/g) ?? []).length, 1);
+  const e2 = await engineWith(after);
+  assert.ok(!e2.findings(blk).some((x) => x.rule === 'noio-alloc'), 'the NOIO finding reached through the wrapped call is gone');
+  // refused: a selection that can leave the scope, or that is not inside a body
+  const ret = fs.readFileSync(path.join(samples, 'drivers/misc/gfpdemo.c'), 'utf8');
+  const demo = path.join(samples, 'drivers/misc/gfpdemo.c');
+  e.updateFile(demo, ret);
+  const a = ret.indexOf('\tbuf = kmalloc(len, GFP_KERNEL);\n\tif (!buf) {');
+  assert.equal(e.wrapSelection(demo, a, ret.indexOf('\tgfpdemo_queue(dev, buf);\n\tspin_unlock_irqrestore'), 'noio'), undefined, 'a region with return is refused');
+  assert.equal(e.wrapSelection(demo, 0, 20, 'noio'), undefined, 'outside a function body');
+  e.dispose(); e2.dispose();
+});

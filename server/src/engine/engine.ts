@@ -1,7 +1,7 @@
 // The engine facade: holds per-file summaries (and the text of files given to it directly, for fixes),
 // runs the global analysis lazily when something changed, and answers queries with plain data.
 import { Analysis, type CheckSite, type RawFinding } from './analysis';
-import { fixesFor } from './fixes';
+import { fixesFor, wrapRegion } from './fixes';
 import { applyScope, bitsName } from './gfp';
 import { renderAllocationHover, renderFunctionHover, renderFlagHover, renderScopeHover } from './hover';
 import { createParser, type CParser } from './parser';
@@ -193,6 +193,13 @@ export class Engine {
       info.scope = { kind: scope, file, line: ref?.line ?? callLine, character: ref?.col ?? callCol, text: ref ? ref.text : `memalloc_${scope}_save() in a callee` };
     }
     return info;
+  }
+
+  /** A fix that wraps the selected lines [start, end) of a function body in a memalloc scope, if that is safe. */
+  wrapSelection(file: string, start: number, end: number, kind: 'noio' | 'nofs'): import('./types').Fix | undefined {
+    const e = this.entries.get(file);
+    if (!e || e.text === undefined) return undefined;
+    return wrapRegion(e.summary, e.text, start, end, kind);
   }
 
   functionAt(file: string, offset: number): FunctionInfo | null {

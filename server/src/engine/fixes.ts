@@ -147,3 +147,40 @@ export function fixesFor(f: RawFinding, summary: FileSummary, text: string): Fix
   out.push({ title: `Suppress ${f.rule} here with a gfp-lens-ignore comment`, kind: 'suppress', preferred: false, file, edits: [{ startOffset: ls, endOffset: ls, newText: `${indent}/* gfp-lens-ignore-next-line ${f.rule} */\n` }] });
   return out;
 }
+
+/**
+ * Wrap a selected region of a function body (whole lines) in a memalloc scope. Refused (undefined) unless the region
+ * lies inside one function body after its declarations, has balanced brackets, and cannot jump out of the scope
+ * (no return, goto, break or continue), so the restore runs whenever the save did.
+ */
+export function wrapRegion(summary: FileSummary, text: string, start: number, end: number, kind: 'noio' | 'nofs'): Fix | undefined {
+  const fn = summary.functions.find((f) => f.bodyStart < start && end < f.bodyEnd);
+  if (!fn || end < start) return undefined;
+  const s0 = lineStart(text, start);
+  let e0 = end > start && text[end - 1] === '\n' ? end - 1 : text.indexOf('\n', end);
+  if (e0 < 0 || e0 >= fn.bodyEnd) e0 = fn.bodyEnd - 1;
+  const region = text.slice(s0, e0);
+  if (!region.trim() || /\b(return|goto|break|continue)\b/.test(region)) return undefined;
+  let paren = 0; let brace = 0;
+  for (const c of region) { if (c === '(') paren++; else if (c === ')') paren--; else if (c === '{') brace++; else if (c === '}') brace--; if (paren < 0 || brace < 0) return undefined; }
+  if (paren !== 0 || brace !== 0 || !/[;}]\s*$/.test(region)) return undefined;
+  const declAt = declarationInsertPoint(text, fn.bodyStart, fn.bodyEnd);
+  if (declAt > s0) return undefined;
+  const body = text.slice(fn.bodyStart, fn.bodyEnd);
+  let token = `${kind}_flag`;
+  for (let i = 2; new RegExp(`\\b${token}\\b`).test(body); i++) token = `${kind}_flag${i}`;
+  const ind = /^[ \t]*/.exec(region)?.[0] ?? '\t';
+  const bodyIndent = /\n([ \t]+)\S/.exec(body)?.[1] ?? '\t';
+  const firstLine = text.indexOf('\n', fn.bodyStart) + 1;
+  const edits: OffsetEdit[] = [];
+  if (!summary.hasSchedMmInclude) edits.push({ startOffset: summary.includeInsertOffset, endOffset: summary.includeInsertOffset, newText: '#include <linux/sched/mm.h>\n' });
+  const decl = `${bodyIndent}unsigned int ${token};\n${declAt === firstLine ? '\n' : ''}`;
+  if (declAt === s0) edits.push({ startOffset: s0, endOffset: s0, newText: `${decl}${ind}${token} = memalloc_${kind}_save();\n` });
+  else {
+    edits.push({ startOffset: declAt, endOffset: declAt, newText: decl });
+    edits.push({ startOffset: s0, endOffset: s0, newText: `${ind}${token} = memalloc_${kind}_save();\n` });
+  }
+  edits.push({ startOffset: e0, endOffset: e0, newText: `\n${ind}memalloc_${kind}_restore(${token});` });
+  edits.sort((x, y) => x.startOffset - y.startOffset);
+  return { title: `Wrap selection in memalloc_${kind}_save()/memalloc_${kind}_restore()`, kind: kind === 'noio' ? 'wrap-noio' : 'wrap-nofs', preferred: false, file: summary.file, edits };
+}

@@ -33,7 +33,7 @@ function matchingDiagnostic(f: Finding, diagnostics: Diagnostic[], version: numb
   return byId ?? byRange ?? toDiagnostic(f, version, toUri);
 }
 
-export function codeActions(doc: TextDocument, file: string, findings: Finding[], params: CodeActionParams, toUri: ToUri): CodeAction[] {
+export function codeActions(doc: TextDocument, file: string, findings: Finding[], params: CodeActionParams, toUri: ToUri, selectionFixes: Fix[] = []): CodeAction[] {
   const only = params.context.only;
   const version = doc.version;
   const mine = findings.filter(f => f.span.file === file);
@@ -59,6 +59,14 @@ export function codeActions(doc: TextDocument, file: string, findings: Finding[]
         });
         quickFixes++;
       }
+    }
+  }
+
+  // Wrapping a selected region in a memalloc scope (offered only for a non-empty selection the engine accepts).
+  if (kindWanted(only, CodeActionKind.RefactorRewrite)) {
+    for (const fix of selectionFixes) {
+      if (fix.file !== file || fix.edits.length === 0) continue;
+      actions.push({ title: fix.title, kind: CodeActionKind.RefactorRewrite, edit: docEdit(textEdits(doc, fix)) });
     }
   }
 

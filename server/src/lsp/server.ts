@@ -100,7 +100,7 @@ export function startServer(options: StartOptions = {}): Connection {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         hoverProvider: true,
-        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FixAllKind] },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite, FixAllKind] },
         executeCommandProvider: { commands: [Commands.reindex] },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
@@ -207,7 +207,12 @@ export function startServer(options: StartOptions = {}): Connection {
     if (!doc || !engine) return [];
     const file = analyzer.ensureCurrent(doc); // fixes must be computed for the text the client has now
     if (!file || analyzer.analysedVersion(doc.uri) !== doc.version) return [];
-    return codeActions(doc, file, engine.findings(file), params, f => uris.toUri(f));
+    const start = doc.offsetAt(params.range.start);
+    const end = doc.offsetAt(params.range.end);
+    const selection = end > start
+      ? (['noio', 'nofs'] as const).map(k => engine!.wrapSelection(file, start, end, k)).filter((x): x is NonNullable<typeof x> => !!x)
+      : [];
+    return codeActions(doc, file, engine.findings(file), params, f => uris.toUri(f), selection);
   }));
 
   connection.onRequest(AllocationSitesRequest, guard(log, AllocationSitesRequest, null as AllocationSitesResult | null,
