@@ -8,7 +8,7 @@ import { createParser, type CParser } from './parser';
 import type { FileSummary } from './summary';
 import { summarize } from './summarize';
 import {
-  RULES, type AllocationInfo, type Confidence, type ContextInfo, type EngineOptions, type EngineProblem, type Finding,
+  RULES, type AllocationInfo, type Confidence, type Fix, type ContextInfo, type EngineOptions, type EngineProblem, type Finding,
   type FunctionInfo, type HoverResult, type Position, type Span, type Tri,
 } from './types';
 import { GFP_NAMES } from './gfp';
@@ -196,7 +196,7 @@ export class Engine {
   }
 
   /** A fix that wraps the selected lines [start, end) of a function body in a memalloc scope, if that is safe. */
-  wrapSelection(file: string, start: number, end: number, kind: 'noio' | 'nofs'): import('./types').Fix | undefined {
+  wrapSelection(file: string, start: number, end: number, kind: 'noio' | 'nofs'): Fix | undefined {
     const e = this.entries.get(file);
     if (!e || e.text === undefined) return undefined;
     return wrapRegion(e.summary, e.text, start, end, kind);

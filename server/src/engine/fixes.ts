@@ -17,6 +17,18 @@ function swapFlag(file: string, text: string, start: number, end: number, to: st
   return { title, kind: 'swap-flag', preferred, file, edits: [{ startOffset: start + m.index, endOffset: start + m.index + m[1].length, newText: replacement }] };
 }
 
+/** `noio_flag`, or `noio_flag2`, … when the function already uses that name. */
+function freshToken(body: string, kind: 'noio' | 'nofs'): string {
+  let token = `${kind}_flag`;
+  for (let i = 2; new RegExp(`\\b${token}\\b`).test(body); i++) token = `${kind}_flag${i}`;
+  return token;
+}
+
+/** The `#include <linux/sched/mm.h>` a scope wrap needs, unless the file has it. */
+function includeEdits(summary: FileSummary): OffsetEdit[] {
+  return summary.hasSchedMmInclude ? [] : [{ startOffset: summary.includeInsertOffset, endOffset: summary.includeInsertOffset, newText: '#include <linux/sched/mm.h>\n' }];
+}
+
 function lineStart(text: string, offset: number): number { return text.lastIndexOf('\n', offset - 1) + 1; }
 
 /** Wrap the statement containing the allocation in a memalloc scope. */
@@ -25,12 +37,8 @@ function wrapScope(f: RawFinding, summary: FileSummary, text: string, kind: 'noi
   if (!a || !a.wrapOk) return undefined;
   const fn = f.site.node.fn;
   const body = text.slice(fn.bodyStart, fn.bodyEnd);
-  let token = `${kind}_flag`;
-  for (let i = 2; new RegExp(`\\b${token}\\b`).test(body); i++) token = `${kind}_flag${i}`;
-  const edits: OffsetEdit[] = [];
-  if (!summary.hasSchedMmInclude) {
-    edits.push({ startOffset: summary.includeInsertOffset, endOffset: summary.includeInsertOffset, newText: '#include <linux/sched/mm.h>\n' });
-  }
+  const token = freshToken(body, kind);
+  const edits: OffsetEdit[] = includeEdits(summary);
   // declare the token after the opening brace's leading declarations, kernel style
   const declAt = declarationInsertPoint(text, fn.bodyStart, fn.bodyEnd);
   const bodyIndent = /\n([ \t]+)\S/.exec(body)?.[1] ?? '\t';
@@ -68,11 +76,9 @@ function wrapBody(f: RawFinding, summary: FileSummary, text: string, kind: 'noio
     restoreAt = fn.bodyStart + m.index + 1;
   }
   if (restoreAt <= fn.bodyStart) return undefined;
-  let token = `${kind}_flag`;
-  for (let i = 2; new RegExp(`\\b${token}\\b`).test(body); i++) token = `${kind}_flag${i}`;
+  const token = freshToken(body, kind);
   const declAt = declarationInsertPoint(text, fn.bodyStart, fn.bodyEnd);
-  const edits: OffsetEdit[] = [];
-  if (!summary.hasSchedMmInclude) edits.push({ startOffset: summary.includeInsertOffset, endOffset: summary.includeInsertOffset, newText: '#include <linux/sched/mm.h>\n' });
+  const edits: OffsetEdit[] = includeEdits(summary);
 
   edits.push({ startOffset: declAt, endOffset: declAt, newText: `${ind}unsigned int ${token};\n\n${ind}${token} = memalloc_${kind}_save();\n` });
   edits.push({ startOffset: restoreAt, endOffset: restoreAt, newText: `${ind}memalloc_${kind}_restore(${token});\n` });
@@ -167,13 +173,11 @@ export function wrapRegion(summary: FileSummary, text: string, start: number, en
   const declAt = declarationInsertPoint(text, fn.bodyStart, fn.bodyEnd);
   if (declAt > s0) return undefined;
   const body = text.slice(fn.bodyStart, fn.bodyEnd);
-  let token = `${kind}_flag`;
-  for (let i = 2; new RegExp(`\\b${token}\\b`).test(body); i++) token = `${kind}_flag${i}`;
+  const token = freshToken(body, kind);
   const ind = /^[ \t]*/.exec(region)?.[0] ?? '\t';
   const bodyIndent = /\n([ \t]+)\S/.exec(body)?.[1] ?? '\t';
   const firstLine = text.indexOf('\n', fn.bodyStart) + 1;
-  const edits: OffsetEdit[] = [];
-  if (!summary.hasSchedMmInclude) edits.push({ startOffset: summary.includeInsertOffset, endOffset: summary.includeInsertOffset, newText: '#include <linux/sched/mm.h>\n' });
+  const edits: OffsetEdit[] = includeEdits(summary);
   const decl = `${bodyIndent}unsigned int ${token};\n${declAt === firstLine ? '\n' : ''}`;
   if (declAt === s0) edits.push({ startOffset: s0, endOffset: s0, newText: `${decl}${ind}${token} = memalloc_${kind}_save();\n` });
   else {

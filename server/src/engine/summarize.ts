@@ -143,12 +143,6 @@ export class FileSummarizer {
     const m = /^[ \t]*/.exec(this.src.slice(ls, offset));
     return m ? m[0] : '';
   }
-  private nameBefore(offset: number): string | undefined {
-    const head = this.src.slice(Math.max(0, offset - 400), offset);
-    const m = /([A-Za-z_][A-Za-z0-9_]*)\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*$/.exec(head);
-    return m ? m[1] : undefined;
-  }
-
   private scanComments(): void {
     const re = /gfp-lens-ignore(-next-line)?(?:\s*:?\s*([a-z-]+(?:\s*,\s*[a-z-]+)*))?|gfp-lens:\s*context\s*=\s*(atomic|noio|nofs|process)/g;
     let m: RegExpExecArray | null;
