@@ -1,6 +1,7 @@
 // Data-driven fixture suite: every directory under test/fixtures (except include/) is a small kernel-style
 // tree whose C files carry their expected findings in comments:
 //   /* expect: rule[, rule] */        a finding of that rule is reported on this line
+//   /* expect: rule(severity) */      ...with that severity (error, warning, hint)
 //   /* expect-path: a > b > c */      ...and its witness path passes through these functions in this order
 // The runner indexes the tree (plus test/fixtures/include) and fails on missing AND on unexpected findings.
 import { test } from 'node:test';
@@ -12,18 +13,19 @@ import { createEngine, indexTree, type Finding } from '../../server/src/engine';
 const root = path.resolve(__dirname, '../../../test/fixtures');
 const include = path.join(root, 'include');
 
-interface Expectation { file: string; line: number; rule: string; path?: string[] }
+interface Expectation { file: string; line: number; rule: string; severity?: string; path?: string[] }
 
 function expectations(files: string[]): Expectation[] {
   const out: Expectation[] = [];
   for (const file of files) {
     const lines = fs.readFileSync(file, 'utf8').split('\n');
     lines.forEach((text, line) => {
-      const m = /\/\*\s*expect:\s*([a-z-]+(?:\s*,\s*[a-z-]+)*)\s*\*\//.exec(text);
+      const m = /\/\*\s*expect:\s*([a-z-]+(?:\([a-z]+\))?(?:\s*,\s*[a-z-]+(?:\([a-z]+\))?)*)\s*\*\//.exec(text);
       if (!m) return;
       const p = /\/\*\s*expect-path:\s*([^*]+)\*\//.exec(text);
-      for (const rule of m[1].split(',').map((s) => s.trim())) {
-        out.push({ file, line, rule, path: p ? p[1].split('>').map((s) => s.trim()) : undefined });
+      for (const item of m[1].split(',').map((s) => s.trim())) {
+        const [, rule, severity] = /^([a-z-]+)(?:\(([a-z]+)\))?$/.exec(item)!;
+        out.push({ file, line, rule, severity, path: p ? p[1].split('>').map((s) => s.trim()) : undefined });
       }
     });
   }
@@ -72,6 +74,7 @@ for (const name of cases) {
     const detail = unexpected.map((k) => `${k}\n    ${got.get(k)!.message}\n    path: ${pathFunctions(got.get(k)!).join(' > ')}`);
     assert.deepEqual({ missing, unexpected: detail }, { missing: [], unexpected: [] });
     for (const [k, e] of want) {
+      if (e.severity) assert.equal(got.get(k)!.severity, e.severity, `${k}: severity`);
       if (!e.path) continue;
       const f = got.get(k)!;
       assert.ok(isSubsequence(e.path, pathFunctions(f)), `${k}: path ${pathFunctions(f).join(' > ')} does not pass through ${e.path.join(' > ')}`);

@@ -602,7 +602,10 @@ export class Analysis {
     const tail = this.siteTail(s);
     const held = s.innerReleased ? undefined : atomicHeld(s.state, s.node);
     if (held) {
-      out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, local: true, description: `${lockWhat(held)} \`${held.text}\` held in ${s.node.fn.name}() at ${base(s.node.file)}:${held.line + 1}`, path: [lockStep(s.node, held), ...tail] }, confidence: 'high', req: s.state.maySleepReq });
+      // a callee made under the lock before this site may drop it (an unlock helper, a function that releases the
+      // caller's lock on some path): the context is then not certain from this function alone
+      const local = !this.calleeMayDropBefore(s.node, held, s.report.offset);
+      out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, local, description: `${lockWhat(held)} \`${held.text}\` held in ${s.node.fn.name}() at ${base(s.node.file)}:${held.line + 1}`, path: [lockStep(s.node, held), ...tail] }, confidence: 'high', req: s.state.maySleepReq });
     } else if (s.innerHeld) {
       const h = s.innerHeld;
       out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, description: `${lockWhat(h)} \`${h.text}\` held in ${h.fnName}() at ${base(h.file)}:${h.line + 1}`, path: [...tail.slice(0, -1), { kind: 'origin', file: h.file, line: h.line, character: h.col, text: `${h.text} in ${h.fnName}()` }, tail[tail.length - 1]] }, confidence: 'high', req: s.state.maySleepReq });
@@ -620,6 +623,26 @@ export class Analysis {
       out.push({ ctx, confidence: c.confidence, req: s.state.maySleepReq ?? c.req });
     }
     return out;
+  }
+
+  /** Does some call made while `held` is held, before `offset` in the same function, reach a function that releases a lock it did not take? */
+  private calleeMayDropBefore(node: FnNode, held: LockRef, offset: number): boolean {
+    for (const e of this.edges.get(node.id) ?? []) {
+      if (e.kind !== 'call' || e.site.offset <= held.offset || e.site.offset >= offset) continue;
+      if (!e.site.state.held.some((h) => h.offset === held.offset)) continue;
+      if (e.targets.some((t) => this.mayDropCallerLock(t, 2))) return true;
+    }
+    return false;
+  }
+
+  private mayDropCallerLock(n: FnNode, depth: number): boolean {
+    if (n.fn.releasesCallerLock) return true;
+    if (depth <= 1) return false;
+    for (const e of this.edges.get(n.id) ?? []) {
+      if (e.kind !== 'call' || e.targets.length > 2 || e.site.state.held.length) continue;
+      if (e.targets.some((t) => this.mayDropCallerLock(t, depth - 1))) return true;
+    }
+    return false;
   }
 
   private siteTail(s: CheckSite): PathStep[] {

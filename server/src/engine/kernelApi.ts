@@ -88,6 +88,20 @@ export const LOCK_ARG: Record<string, number> = { pte_unmap_unlock: 1, pte_offse
 add(['pte_offset_map_lock'], 'spinlock', true, true);
 add(['pte_unmap_unlock'], 'spinlock', false, true);
 
+/**
+ * Acquirers that can fail and then hold nothing: `nonnull` ones return NULL on failure (pte_offset_map_lock),
+ * `zero` ones return 0 on success (radix_tree_preload returns -ENOMEM with preemption still enabled).
+ */
+export const COND_ACQUIRE: Record<string, 'nonnull' | 'zero'> = {
+  pte_offset_map_lock: 'nonnull', radix_tree_preload: 'zero', radix_tree_maybe_preload: 'zero',
+};
+
+/** Calls that never return: the path ends there (code after `BUG();` is not reached with the state before it). */
+export const NORETURN = new Set([
+  'BUG', 'panic', 'do_exit', 'kthread_exit', 'kthread_complete_and_exit', 'make_task_dead', 'unreachable',
+  '__builtin_unreachable', '__builtin_trap', 'do_group_exit', 'machine_halt', 'machine_power_off', 'emergency_restart',
+]);
+
 /** Trylocks: atomic only on the success branch. */
 export const TRYLOCKS = new Set([
   'spin_trylock', 'spin_trylock_irq', 'spin_trylock_irqsave', 'spin_trylock_bh', 'raw_spin_trylock',

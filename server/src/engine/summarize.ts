@@ -6,7 +6,7 @@ import type { CParser, Node } from './parser';
 import { evalGfp, type EvalEnv } from './gfpEval';
 import {
   allocatorGfpIndex, atomicGuard, regionApi, scopeRestore, scopeSave, SLEEPING_CALLS, TRYLOCKS, requestFlagSetter,
-  NOFS_REGIONS, NOFS_SCOPE_REGIONS, WORK_INIT, LOCK_ARG, HANDOFFS, ATOMIC_REGISTRATIONS, PROCESS_REGISTRATIONS, type AtomicKind,
+  NOFS_REGIONS, NOFS_SCOPE_REGIONS, WORK_INIT, LOCK_ARG, COND_ACQUIRE, NORETURN, HANDOFFS, ATOMIC_REGISTRATIONS, PROCESS_REGISTRATIONS, type AtomicKind,
 } from './kernelApi';
 import {
   SUMMARY_VERSION, type AllocSite, type ArgSummary, type Binding, type CallSite, type FileSummary, type FnSummary,
@@ -61,6 +61,43 @@ function condKey(t: string): { text: string; value: boolean } | undefined {
   return { text, value };
 }
 
+/** Separates the aliases of one condition key (`a = b = f()` is tested as `a` or as `b`). */
+const ALIAS = '\u0001';
+type CondKey = { text: string; value: boolean };
+/** Does a lock's (or scope's) condition say it is not held when `key` has `value`? */
+function condHits(c: CondKey | undefined, key: CondKey): boolean {
+  return !!c && c.value === key.value && (c.text === key.text || (c.text.includes(ALIAS) && c.text.split(ALIAS).includes(key.text)));
+}
+/** The state without the locks and scopes taken only when `key` has `value` (used where `key` is known to be false). */
+function dropWhen(x: St, key: CondKey): St {
+  if (!x.held.some((h) => condHits(h.cond, key)) && !x.scopesMay.some((h) => h.conds?.some((c) => condHits(c, key)))) return x;
+  const y = cloneSt(x);
+  y.held = y.held.filter((h) => !condHits(h.cond, key));
+  y.scopesMay = y.scopesMay.filter((h) => !h.conds?.some((c) => condHits(c, key)));
+  y.scopesMust = y.scopesMust.filter((h) => !h.conds?.some((c) => condHits(c, key)));
+  return y;
+}
+/** Top-level operands of `a && b && c` (or `||`), outer parentheses removed; the whole text when there is no such operator. */
+function splitTop(t: string, op: '&&' | '||'): string[] {
+  let text = t.trim();
+  while (/^\(.*\)$/s.test(text) && balanced(text.slice(1, -1))) text = text.slice(1, -1).trim();
+  const out: string[] = [];
+  let depth = 0; let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    else if (depth === 0 && text.startsWith(op, i)) { out.push(text.slice(start, i)); start = i + 2; i++; }
+  }
+  out.push(text.slice(start));
+  return out.map((x) => x.trim()).filter(Boolean);
+}
+function balanced(t: string): boolean {
+  let d = 0;
+  for (const ch of t) { if (ch === '(') d++; else if (ch === ')' && --d < 0) return false; }
+  return d === 0;
+}
+
 function normKey(t: string): string { return t.replace(/\s+/g, '').replace(/^&/, '').replace(/^\((.*)\)$/, '$1'); }
 
 /** Offsets where lines start, to turn offsets into line/col quickly. */
@@ -104,10 +141,14 @@ export class FileSummarizer {
       this.topLevel(tree.rootNode);
       // Same-file lock wrappers (return holding a lock / release the caller's): walk again knowing them.
       let added = false;
+      let macros: Set<string> | undefined;
       for (const fn of this.out.functions) {
         if (this.wrappers.has(fn.name)) continue;
         // real wrappers are tiny; a long function that ends locked usually released inside callees we cannot see here
         if (fn.calls.length > 4) continue;
+        // a helper that is also #defined in this file (an empty stub under another CONFIG) locks only in some builds
+        macros ??= new Set(Array.from(text.matchAll(/#[ \t]*define[ \t]+([A-Za-z_]\w*)/g), (m) => m[1]));
+        if (macros.has(fn.name)) continue;
         if (fn.returnsHolding) { this.wrappers.set(fn.name, { acquire: true, kind: fn.returnsHolding.kind }); added = true; }
         else if (fn.releasesCallerLock) { this.wrappers.set(fn.name, { acquire: false }); added = true; }
       }
@@ -567,10 +608,17 @@ class FnWalker {
         }
         const guards = this.guardBlocks.pop()!;
         if (cur && guards.length) { cur = cloneSt(cur); cur.held = cur.held.filter((h) => !guards.includes(h)); }
+        if (guards.length) this.dropFromLabels(guards);
         return cur;
       }
-      case 'expression_statement': case 'declaration':
-        return st ? this.expr(n, st) : st;
+      case 'expression_statement': case 'declaration': {
+        if (!st) return st;
+        const after = this.expr(n, st);
+        // BUG(), panic(), do_exit(): the path ends here
+        const e = n.type === 'expression_statement' ? n.namedChildren[0] : null;
+        const f = e?.type === 'call_expression' ? e.childForFieldName('function') : null;
+        return f && f.type === 'identifier' && NORETURN.has(this.fs.nodeText(f)) ? null : after;
+      }
       case 'return_statement': {
         if (!st) return null;
         const s = this.expr(n, st);
@@ -589,6 +637,7 @@ class FnWalker {
         const brk = this.breaks.pop()!;
         const infinite = cond ? /^\(\s*(1|true)\s*\)$/.test(this.fs.nodeText(cond)) : false;
         let out: St | null = infinite ? null : s;
+        if (out && cond) out = this.loopExit(out, this.fs.nodeText(cond));
         for (const b of brk) out = join(out, b);
         return out;
       }
@@ -650,19 +699,12 @@ class FnWalker {
       }
     }
     // A lock taken under `if (c)` is assumed held again under a later `if (c)` and not under its else.
-    const cc = cond ? condKey(this.fs.nodeText(cond)) : undefined;
-    if (cc) {
-      const hit = (c: { text: string; value: boolean } | undefined, value: boolean) => !!c && c.text === cc.text && c.value === value;
-      const hitAny = (cs: Array<{ text: string; value: boolean }> | undefined, value: boolean) => !!cs && cs.some((c) => hit(c, value));
-      const drop = (x: St, value: boolean): St => {
-        if (!x.held.some((h) => hit(h.cond, value)) && !x.scopesMay.some((h) => hitAny(h.conds, value))) return x;
-        const y = cloneSt(x);
-        y.held = y.held.filter((h) => !hit(h.cond, value));
-        y.scopesMay = y.scopesMay.filter((h) => !hitAny(h.conds, value));
-        y.scopesMust = y.scopesMust.filter((h) => !hitAny(h.conds, value));
-        return y;
-      };
-      yes = drop(yes, !cc.value); no = drop(no, cc.value);
+    // `if (a && b)`: every operand holds in the then-branch; `if (a || b)`: every operand is false in the else-branch.
+    const condText = cond ? this.fs.nodeText(cond) : '';
+    const cc = cond ? condKey(condText) : undefined;
+    if (cond) {
+      for (const part of splitTop(condText, '&&')) { const k = condKey(part); if (k) yes = dropWhen(yes, { text: k.text, value: !k.value }); }
+      for (const part of splitTop(condText, '||')) { const k = condKey(part); if (k) no = dropWhen(no, k); }
     }
     const cons = n.childForFieldName('consequence');
     const alt = n.childForFieldName('alternative');
@@ -672,20 +714,24 @@ class FnWalker {
       const inner = alt.type === 'else_clause' ? alt.namedChildren.find((c) => c && c.type !== 'comment') ?? null : alt;
       b = inner ? this.stmt(inner, no) : no;
     }
-    if (cc && a && b) {
+    // locks taken on one branch only are conditional; a complex condition gets a key nothing else matches
+    const mark = cc ?? (cond ? { text: `#${condText.replace(/\s+/g, '')}`, value: true } : undefined);
+    if (mark && a && b) {
+      const real = !!cc;
+      const key = mark;
       const only = (x: St, other: St, value: boolean): St => {
         const extra = x.held.filter((h) => !h.cond && !other.held.some((o) => o.offset === h.offset));
-        const extraScopes = x.scopesMay.filter((h) => !other.scopesMay.some((o) => o.offset === h.offset));
+        const extraScopes = real ? x.scopesMay.filter((h) => !other.scopesMay.some((o) => o.offset === h.offset)) : [];
         if (!extra.length && !extraScopes.length) return x;
         const y = cloneSt(x);
-        y.held = x.held.map((h) => (extra.includes(h) ? { ...h, cond: { text: cc.text, value } } : h));
-        const mark = (h: ScopeRef) => (extraScopes.includes(h) ? { ...h, conds: [...(h.conds ?? []), { text: cc.text, value }] } : h);
+        y.held = x.held.map((h) => (extra.includes(h) ? { ...h, cond: { text: key.text, value } } : h));
+        const mark = (h: ScopeRef) => (extraScopes.includes(h) ? { ...h, conds: [...(h.conds ?? []), { text: key.text, value }] } : h);
         const marked = new Map(x.scopesMay.map((h) => [h, mark(h)]));
         y.scopesMay = x.scopesMay.map((h) => marked.get(h)!);
         y.scopesMust = x.scopesMust.map((h) => marked.get(h) ?? h);
         return y;
       };
-      return join(only(a, b, cc.value), only(b, a, !cc.value));
+      return join(only(a, b, key.value), only(b, a, !key.value));
     }
     return join(a, b);
   }
@@ -731,13 +777,31 @@ class FnWalker {
       const drop = (x: St | null) => { if (!x) return x; const y = cloneSt(x); y.held = y.held.filter((h) => h !== guardLock); return y; };
       b = drop(b);
       for (let i = 0; i < brk.length; i++) brk[i] = drop(brk[i]);
+      this.dropFromLabels([guardLock]);
       if (guard) return b ?? brk.reduce<St | null>((acc, x) => join(acc, x), null);
     }
     const cond = n.childForFieldName('condition');
     const condText = cond ? this.fs.nodeText(cond).trim() : '';
     const infinite = n.type === 'for_statement' ? !cond : /^\(\s*(1|true)\s*\)$/.test(condText);
     let out: St | null = infinite ? null : join(s, b);
+    // the loop ends normally when its condition is false: locks taken only while it is true are not held
+    if (out && cond) out = this.loopExit(out, condText);
     for (const x of brk) out = join(out, x);
+    return out;
+  }
+
+  /** A `goto` that leaves a guard's block runs its cleanup: labels outside no longer hold that lock. */
+  private dropFromLabels(locks: LockRef[]): void {
+    for (const [name, x] of this.labels) {
+      if (!x || !x.held.some((h) => locks.includes(h))) continue;
+      const y = cloneSt(x); y.held = y.held.filter((h) => !locks.includes(h)); this.labels.set(name, y);
+    }
+  }
+
+  /** State after a loop ends normally (its condition is false): locks taken only while it was true are not held. */
+  private loopExit(out: St, condText: string): St {
+    if (splitTop(condText, '&&').length > 1) return out;
+    for (const part of splitTop(condText, '||')) { const k = condKey(part); if (k) out = dropWhen(out, k); }
     return out;
   }
 
@@ -774,6 +838,29 @@ class FnWalker {
     let s = st;
     for (const c of calls) if (!skip || c.id !== skip.id) s = this.call(c, s);
     return s;
+  }
+
+  /**
+   * When an acquirer that can fail holds its lock: `p = pte_offset_map_lock(...)` holds it while `p` is non-NULL
+   * (every name of `a = b = f()`), `if (radix_tree_preload(gfp))` holds it when the call's value is 0.
+   */
+  private successKey(call: Node, mode: 'nonnull' | 'zero'): CondKey {
+    const names: string[] = [];
+    let cur: Node = call;
+    while (cur.parent && (cur.parent.type === 'parenthesized_expression' || cur.parent.type === 'cast_expression')) cur = cur.parent;
+    for (let p = cur.parent; p; p = p.parent) {
+      if (p.type === 'assignment_expression' && this.fs.nodeText(p).includes('=') && !/^[-+*/%&|^<>]=/.test(p.childForFieldName('operator')?.type ?? '=')) {
+        const left = p.childForFieldName('left');
+        if (left) names.push(normKey(this.fs.nodeText(left)));
+      } else if (p.type === 'init_declarator') {
+        let d = p.childForFieldName('declarator');
+        while (d && d.type === 'pointer_declarator') d = d.childForFieldName('declarator');
+        if (d) names.push(this.fs.nodeText(d));
+        break;
+      } else if (p.type !== 'parenthesized_expression') break;
+    }
+    if (!names.length) names.push(this.fs.nodeText(call).replace(/\s+/g, ''));
+    return { text: names.join(ALIAS), value: mode === 'nonnull' };
   }
 
   private lockRef(call: Node, name: string, kind: AtomicKind): LockRef {
@@ -867,7 +954,12 @@ class FnWalker {
     const region = regionApi(name);
     if (region) {
       const s = cloneSt(st);
-      if (region.acquire) s.held.push(this.lockRef(call, name, region.kind));
+      if (region.acquire) {
+        const lock = this.lockRef(call, name, region.kind);
+        const mode = COND_ACQUIRE[name];
+        if (mode) lock.cond = this.successKey(call, mode);
+        s.held.push(lock);
+      }
       else {
         const lockArg = args[LOCK_ARG[name] ?? 0];
         const key = region.keyed && lockArg ? normKey(this.fs.nodeText(lockArg)) : '';
