@@ -130,16 +130,18 @@ export class Analysis {
   }
 
   /** Callers of each function: reverse edges, for incremental updates. */
-  private callers = new Map<number, Array<{ from: FnNode; edge: Edge }>>();
+  /** Incoming edges per function id (a Map per target so that replacing one caller's edges is O(1) per edge). */
+  private callers = new Map<number, Map<Edge, FnNode>>();
   private setEdges(n: FnNode, list: Edge[]): void {
-    for (const e of this.edges.get(n.id) ?? []) {
+    for (const e of this.edges.get(n.id) ?? []) for (const t of e.targets) this.callers.get(t.id)?.delete(e);
+    this.edges.set(n.id, list);
+    for (const e of list) {
       for (const t of e.targets) {
-        const r = this.callers.get(t.id);
-        if (r) this.callers.set(t.id, r.filter((x) => x.edge !== e));
+        let m = this.callers.get(t.id);
+        if (!m) this.callers.set(t.id, (m = new Map()));
+        m.set(e, n);
       }
     }
-    this.edges.set(n.id, list);
-    for (const e of list) for (const t of e.targets) push(this.callers, t.id, { from: n, edge: e });
   }
 
   /** Interface of a file: what other files' analysis depends on. Equal interface => incremental update is sound for everything outside the file's own functions' downstream. */
@@ -186,7 +188,7 @@ export class Analysis {
     this.seed(ids, queue);
     // contexts arriving from callers outside the file
     for (const t of nodes) {
-      for (const { from, edge } of this.callers.get(t.id) ?? []) {
+      for (const [edge, from] of this.callers.get(t.id) ?? []) {
         if (ids.has(from.id)) continue;
         for (const x of this.ctxs.get(from.id) ?? []) this.step(x, edge, [t], queue);
       }
@@ -477,12 +479,13 @@ export class Analysis {
     if (!targets) { this.regCalls = []; this.collectRegCalls(this.nodes); }
     else {
       this.regCalls = this.regCalls.filter((r) => !targets.has(r.n.id));
-      this.collectRegCalls(this.nodes.filter((n) => targets.has(n.id)));
+      this.collectRegCalls([...targets].map((id) => this.nodes[id]));
     }
-    // registrations (sorted by file for determinism)
+    // registrations (sorted by file for determinism); when re-seeding a few functions, only registrations naming them
+    const names = targets ? new Set([...targets].map((id) => this.nodes[id].fn.name)) : null;
     const regs = this.regCalls.filter(({ n, c }) => {
       const ref = c.args[ATOMIC_REGISTRATIONS[c.callee!].fnArg]?.fnRef;
-      return !!ref && this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES).some(want);
+      return !!ref && (!names || names.has(ref)) && this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES).some(want);
     }).sort((a, b) => a.n.id - b.n.id || a.c.offset - b.c.offset);
     for (const { n, c } of regs) {
       const reg = ATOMIC_REGISTRATIONS[c.callee!];
@@ -515,7 +518,7 @@ export class Analysis {
       }
     }
     // annotations and settings
-    const scopeNodes = targets ? this.nodes.filter((n) => targets.has(n.id)) : this.nodes;
+    const scopeNodes = targets ? [...targets].sort((a, b) => a - b).map((id) => this.nodes[id]) : this.nodes;
     for (const n of scopeNodes) {
       const kind = n.fn.annotation ?? this.options.extraRoots?.[n.fn.name];
       if (!kind || kind === 'process') continue;
@@ -551,7 +554,7 @@ export class Analysis {
     } else {
       for (const id of [...targets].sort((a, b) => a - b)) {
         const t = this.nodes[id];
-        for (const { from, edge } of this.callers.get(id) ?? []) callSiteRoots(from, edge, t);
+        for (const [edge, from] of this.callers.get(id) ?? []) callSiteRoots(from, edge, t);
       }
     }
   }
