@@ -467,25 +467,43 @@ export class Analysis {
   }
 
   /** Registration calls (request_irq, timer_setup, ...) anywhere in the tree. */
-  private regCalls: Array<{ n: FnNode; c: CallSite }> = [];
+  /** Calls that register a callback (request_irq, timer_setup, ...), by the name they register and by the calling function. */
+  private regByRef = new Map<string, Array<{ n: FnNode; c: CallSite }>>();
+  private regByNode = new Map<number, Array<{ ref: string; c: CallSite }>>();
 
   private collectRegCalls(nodes: FnNode[]): void {
-    for (const n of nodes) for (const c of n.fn.calls) if (c.callee && ATOMIC_REGISTRATIONS[c.callee]) this.regCalls.push({ n, c });
+    for (const n of nodes) {
+      for (const c of n.fn.calls) {
+        const reg = c.callee ? ATOMIC_REGISTRATIONS[c.callee] : undefined;
+        const ref = reg ? c.args[reg.fnArg]?.fnRef : undefined;
+        if (!ref) continue;
+        push(this.regByRef, ref, { n, c });
+        push(this.regByNode, n.id, { ref, c });
+      }
+    }
   }
 
   /** Root contexts: all of them (targets = null), or only those arriving at the given functions. */
   private seed(targets: Set<number> | null, queue: CtxRec[]): void {
     const want = (t: FnNode) => !targets || targets.has(t.id);
-    if (!targets) { this.regCalls = []; this.collectRegCalls(this.nodes); }
+    if (!targets) { this.regByRef.clear(); this.regByNode.clear(); this.collectRegCalls(this.nodes); }
     else {
-      this.regCalls = this.regCalls.filter((r) => !targets.has(r.n.id));
+      for (const id of targets) {
+        for (const { ref, c } of this.regByNode.get(id) ?? []) {
+          const list = this.regByRef.get(ref)?.filter((r) => r.c !== c);
+          if (list?.length) this.regByRef.set(ref, list); else this.regByRef.delete(ref);
+        }
+        this.regByNode.delete(id);
+      }
       this.collectRegCalls([...targets].map((id) => this.nodes[id]));
     }
     // registrations (sorted by file for determinism); when re-seeding a few functions, only registrations naming them
-    const names = targets ? new Set([...targets].map((id) => this.nodes[id].fn.name)) : null;
-    const regs = this.regCalls.filter(({ n, c }) => {
-      const ref = c.args[ATOMIC_REGISTRATIONS[c.callee!].fnArg]?.fnRef;
-      return !!ref && (!names || names.has(ref)) && this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES).some(want);
+    const candidates = targets
+      ? [...new Set([...targets].map((id) => this.nodes[id].fn.name))].flatMap((name) => this.regByRef.get(name) ?? [])
+      : [...this.regByRef.values()].flat();
+    const regs = candidates.filter(({ n, c }) => {
+      const ref = c.args[ATOMIC_REGISTRATIONS[c.callee!].fnArg]!.fnRef!;
+      return this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES).some(want);
     }).sort((a, b) => a.n.id - b.n.id || a.c.offset - b.c.offset);
     for (const { n, c } of regs) {
       const reg = ATOMIC_REGISTRATIONS[c.callee!];

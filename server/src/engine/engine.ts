@@ -7,6 +7,7 @@ import { renderAllocationHover, renderFunctionHover, renderFlagHover, renderScop
 import { createParser, type CParser } from './parser';
 import type { FileSummary } from './summary';
 import { summarize } from './summarize';
+import { reuseSummary } from './incremental';
 import {
   RULES, type AllocationInfo, type Confidence, type Fix, type ContextInfo, type EngineOptions, type EngineProblem, type Finding,
   type FunctionInfo, type HoverResult, type Position, type Span, type Tri,
@@ -16,7 +17,7 @@ import { GFP_NAMES } from './gfp';
 const CONF: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
-interface FileEntry { summary: FileSummary; text?: string; lines?: number[] }
+interface FileEntry { summary: FileSummary; text?: string; lines?: number[]; /** built by re-walking one function */ reused?: boolean }
 
 export class Engine {
   private entries = new Map<string, FileEntry>();
@@ -31,8 +32,11 @@ export class Engine {
 
   /** (Re)summarize one file from its text and keep the text (for fixes and hovers). Never throws on bad input. */
   updateFile(file: string, text: string): void {
-    const summary = this.summarizeSafely(file, text);
-    this.entries.set(file, { summary, text });
+    const prev = this.entries.get(file);
+    const reused = prev?.text !== undefined ? this.reuseSafely(prev.summary, prev.text, text) : undefined;
+    const summary = reused ?? this.summarizeSafely(file, text);
+    this.entries.set(file, { summary, text, reused: !!reused });
+    if (reused) this.reusedFiles.add(file); else this.reusedFiles.delete(file);
     // Fast path: a body edit re-analyses only this file's functions; the rest of the tree is refreshed by settle().
     if (this.analysis && this.byFile && this.analysis.replaceFile(summary)) {
       this.byFile.set(file, this.analysis.findings.filter((f) => f.site.node.file === file));
@@ -44,9 +48,29 @@ export class Engine {
 
   private stale = false;
   /** True when edits were applied incrementally and a full re-analysis would refresh other files. */
-  get needsSettle(): boolean { return this.stale; }
+  get needsSettle(): boolean { return this.stale || this.reusedFiles.size > 0; }
+  private reusedFiles = new Set<string>();
   /** Runs the full global analysis if incremental updates left other files' results stale. */
-  settle(): void { if (this.stale) { this.invalidate(); this.analyze(); } }
+  settle(): void {
+    // summaries built by re-walking one function are replaced by whole-file ones (a safety net: they should be equal)
+    for (const file of this.reusedFiles) {
+      const e = this.entries.get(file);
+      if (e?.reused && e.text !== undefined) { this.entries.set(file, { summary: this.summarizeSafely(file, e.text), text: e.text }); this.stale = true; }
+    }
+    this.reusedFiles.clear();
+    if (this.stale) { this.invalidate(); this.analyze(); }
+  }
+
+  /** The summary of `text` from the previous one when the edit stays inside one function body; undefined otherwise. */
+  private reuseSafely(prev: FileSummary, prevText: string, text: string): FileSummary | undefined {
+    const max = this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    if (text.length > max || prevText.length > max) return undefined;
+    try {
+      return reuseSummary(this.parser, prev, prevText, text, { extraAllocators: this.options.extraAllocators });
+    } catch {
+      return undefined;
+    }
+  }
 
   /** Add a summary computed elsewhere (worker, cache) without keeping the text. */
   addSummary(summary: FileSummary): void {

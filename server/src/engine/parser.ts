@@ -42,6 +42,16 @@ export class CParser {
   parse(blanked: string, oldTree?: Tree | null): Tree | null {
     return this.parser.parse(blanked, oldTree ?? null);
   }
+  /**
+   * Parses only [start, end) of a document whose text there is `slice` (already blanked); node positions are those of
+   * the whole document. `startPoint`/`endPoint` are the row and column of `start` and `end`.
+   */
+  parseRange(slice: string, start: number, startPoint: { row: number; column: number }, endPoint: { row: number; column: number }): Tree | null {
+    const end = start + slice.length;
+    return this.parser.parse((index: number) => (index >= start && index < end ? slice.slice(index - start) : ''), null, {
+      includedRanges: [{ startIndex: start, endIndex: end, startPosition: startPoint, endPosition: endPoint }],
+    });
+  }
   delete(): void { this.parser.delete(); }
 }
 

@@ -156,6 +156,7 @@ export class FileSummarizer {
         const keep = { gfpDefines: this.out.gfpDefines, hasSchedMmInclude: this.out.hasSchedMmInclude, includeInsertOffset: this.out.includeInsertOffset, suppressions: this.out.suppressions };
         this.out = { ...this.out, functions: [], bindings: [], structFields: {}, typedefs: {}, gfpPrototypes: {}, ...keep };
         this.topLevel(tree.rootNode);
+        this.out.wrappers = Object.fromEntries(this.wrappers);
       }
     } catch (e) {
       this.out.problems.push(`internal error while summarizing: ${(e as Error).message}`);
@@ -163,6 +164,48 @@ export class FileSummarizer {
       tree.delete();
     }
     return this.out;
+  }
+
+  /**
+   * Re-walks the one function that spans [fnStart, fnEnd) of `text`, everything else blanked out, with the file-level
+   * state (GFP defines, lock wrappers) of `prev`, a summary of an earlier version of the same file. Returns undefined
+   * when the function does not parse as one definition at exactly that span.
+   */
+  summarizeFunction(file: string, text: string, fnStart: number, fnEnd: number, prev: FileSummary): { fn: FnSummary; bindings: Binding[]; fileLevel: boolean } | undefined {
+    this.out = {
+      version: SUMMARY_VERSION, file, functions: [], bindings: [], structFields: {}, typedefs: {}, gfpDefines: prev.gfpDefines,
+      gfpPrototypes: {}, hasSchedMmInclude: prev.hasSchedMmInclude, includeInsertOffset: prev.includeInsertOffset, suppressions: {}, problems: [],
+    };
+    this.src = text;
+    this.lines = lineStarts(text);
+    this.defines = { ...prev.gfpDefines };
+    this.wrappers = new Map(Object.entries(prev.wrappers ?? {}));
+    const blanked = blankKernelC(text.slice(fnStart, fnEnd));
+    this.scopedGuards = new Map(blanked.scopedGuards.map((g) => [g.offset + fnStart, { ...g, offset: g.offset + fnStart }]));
+    const point = (offset: number) => { const row = this.lineOf(offset); return { row, column: offset - this.lines[row] }; };
+    const tree = this.parser.parseRange(blanked.text, fnStart, point(fnStart), point(fnEnd));
+    if (!tree) return undefined;
+    try {
+      const node = tree.rootNode.namedChildren.find((c) => c && c.startIndex === fnStart);
+      // error recovery (a MISSING `}` after a new `//`, say) could end the definition where the whole file would not
+      if (!node || node.type !== 'function_definition' || node.endIndex !== fnEnd || node.hasError || tree.rootNode.namedChildren.filter((c) => c && c.type !== 'comment').length !== 1) return undefined;
+      this.functionDef(node);
+      const fn = this.out.functions[0];
+      if (!fn || this.out.problems.length) return undefined;
+      const fileLevel = Object.keys(this.out.structFields).length + Object.keys(this.out.typedefs).length + Object.keys(this.out.gfpPrototypes).length > 0;
+      return { fn, bindings: this.out.bindings, fileLevel };
+    } finally {
+      tree.delete();
+    }
+  }
+
+  /** The `gfp-lens-ignore` suppressions of a text (line -> rules), as summarize() records them. */
+  suppressionsOf(text: string): Record<number, string[]> {
+    this.src = text;
+    this.lines = lineStarts(text);
+    this.out = { ...this.out, suppressions: {} };
+    this.scanComments();
+    return this.out.suppressions;
   }
 
   // ---------- helpers ----------
@@ -1064,4 +1107,11 @@ class FnWalker {
 
 export function summarize(parser: CParser, file: string, text: string, options: SummarizeOptions = {}): FileSummary {
   return new FileSummarizer(parser, options).summarize(file, text);
+}
+
+/** See FileSummarizer.summarizeFunction and FileSummarizer.suppressionsOf. */
+export function summarizeFunction(parser: CParser, file: string, text: string, fnStart: number, fnEnd: number, prev: FileSummary, options: SummarizeOptions = {}) {
+  const s = new FileSummarizer(parser, options);
+  const one = s.summarizeFunction(file, text, fnStart, fnEnd, prev);
+  return one && { ...one, suppressions: s.suppressionsOf(text) };
 }

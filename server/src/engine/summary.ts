@@ -5,7 +5,7 @@ import type { AtomicKind, ScopeKind } from './kernelApi';
 import type { ContextKind } from './types';
 
 /** Bump whenever the summary shape or its meaning changes: cached summaries of other versions are ignored. */
-export const SUMMARY_VERSION = 13;
+export const SUMMARY_VERSION = 14;
 
 export interface Loc { offset: number; end: number; line: number; col: number }
 
@@ -143,5 +143,7 @@ export interface FileSummary {
   includeInsertOffset: number;
   /** Lines suppressed by `gfp-lens-ignore` comments: line -> rule ids (empty = all). */
   suppressions: Record<number, string[]>;
+  /** Same-file lock wrappers found by the first walk (name -> acquires?), when there are any: a re-walk of one function needs them. */
+  wrappers?: Record<string, { acquire: boolean; kind?: AtomicKind }>;
   problems: string[];
 }

@@ -1,0 +1,105 @@
+// Function-level incremental summaries: for seeded random edits inside function bodies of every fixture and sample
+// file, reuseSummary() either declines or returns exactly what a whole-file summarize() of the new text returns.
+// It must also take the fast path for most of those edits (otherwise the edit latency gain silently disappears).
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createParser } from '../../server/src/engine/parser';
+import { summarize } from '../../server/src/engine/summarize';
+import { reuseSummary, diffSpan } from '../../server/src/engine/incremental';
+
+const repo = path.resolve(__dirname, '../../..');
+
+function cFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...cFiles(full));
+    else if (/\.[ch]$/.test(e.name)) out.push(full);
+  }
+  return out.sort();
+}
+
+// mulberry32, so a failure names a reproducible edit
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SNIPPETS = [
+  '\n\tspin_lock(&edit_lock);', '\n\tspin_unlock(&edit_lock);', '\n\tp = kmalloc(8, GFP_KERNEL);', '(void)0;',
+  '\n\tmsleep(1);\n', '\n\tif (x)\n\t\treturn -EINVAL;', '\n\tnoio = memalloc_noio_save();', '\n\n\n', ' ', '\n\tlocal_irq_disable();',
+  '\n\t(void)0; /* edit */', '\n\tx = 1; // note',
+];
+
+test('diffSpan finds the changed span', () => {
+  assert.deepEqual(diffSpan('abcdef', 'abXYef'), { start: 2, oldEnd: 4, newEnd: 4 });
+  assert.deepEqual(diffSpan('aaaa', 'aaaaa'), { start: 4, oldEnd: 4, newEnd: 5 });
+  assert.deepEqual(diffSpan('abc', 'abc'), { start: 3, oldEnd: 3, newEnd: 3 });
+});
+
+test('a body edit re-walks one function and equals a whole-file summary', async () => {
+  const parser = await createParser();
+  const files = [...cFiles(path.join(repo, 'test/fixtures')), ...cFiles(path.join(repo, 'samples'))].filter((f) => f.endsWith('.c'));
+  assert.ok(files.length >= 10);
+  const rand = rng(42);
+  let trials = 0; let reused = 0;
+  try {
+    for (const file of files) {
+      const text = fs.readFileSync(file, 'utf8');
+      const old = summarize(parser, file, text);
+      const bodies = old.functions.filter((f) => f.bodyEnd - f.bodyStart > 2);
+      for (let k = 0; k < 12 && bodies.length; k++) {
+        const f = bodies[Math.floor(rand() * bodies.length)];
+        // an edit point just after a `;` or a newline inside the body, or deleting one whole line of it
+        const inside = text.slice(f.bodyStart + 1, f.bodyEnd - 1);
+        const points = [...inside.matchAll(/[;\n]/g)].map((m) => f.bodyStart + 1 + m.index! + 1);
+        if (!points.length) continue;
+        const at = points[Math.floor(rand() * points.length)];
+        let next: string;
+        if (rand() < 0.25) {
+          const eol = text.indexOf('\n', at);
+          next = eol > at && eol < f.bodyEnd - 1 ? text.slice(0, at) + text.slice(eol + 1) : text;
+        } else next = text.slice(0, at) + SNIPPETS[Math.floor(rand() * SNIPPETS.length)] + text.slice(at);
+        if (next === text) continue;
+        trials++;
+        const got = reuseSummary(parser, old, text, next);
+        if (!got) continue;
+        reused++;
+        const want = summarize(parser, file, next);
+        assert.deepEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(want)), `${path.relative(repo, file)}: edit at offset ${at} in ${f.name}()`);
+      }
+    }
+  } finally {
+    parser.delete();
+  }
+  console.log(`incremental summaries: ${reused} of ${trials} edits reused`);
+  assert.ok(trials >= 100, `only ${trials} trials`);
+  assert.ok(reused >= trials * 0.5, `the fast path was taken for only ${reused} of ${trials} edits`);
+});
+
+test('edits that touch file-level facts are declined', async () => {
+  const parser = await createParser();
+  try {
+    const text = 'static int a(void)\n{\n\treturn 0;\n}\n\nstatic int b(void)\n{\n\treturn 1;\n}\n';
+    const old = summarize(parser, 'x.c', text);
+    const inBody = text.indexOf('return 0;');
+    for (const ins of ['/* gfp-lens-ignore */', '#define X 1\n', '"str";', '/*', 'x; */', 'struct s { int x; };']) {
+      assert.equal(reuseSummary(parser, old, text, text.slice(0, inBody) + ins + text.slice(inBody)), undefined, ins);
+    }
+    // outside any body: declined; inside: taken
+    assert.equal(reuseSummary(parser, old, text, 'int g;\n' + text), undefined);
+    const ok = reuseSummary(parser, old, text, text.slice(0, inBody) + 'msleep(1);\n\t' + text.slice(inBody));
+    assert.ok(ok);
+    assert.equal(ok.functions[0].sleeps.length, 1);
+    assert.equal(ok.functions[1].line, old.functions[1].line + 1);
+  } finally {
+    parser.delete();
+  }
+});
