@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { createEngine, indexTree, type Engine } from '../../server/src/engine';
 import { contentHash, SummaryCache, validateSummary } from '../../server/src/engine/cache';
-import { SUMMARY_VERSION, type FileSummary } from '../../server/src/engine/summary';
+import { SUMMARY_VERSION, compactSummary, expandSummary, EMPTY_STATE, type FileSummary } from '../../server/src/engine/summary';
 
 const fixtures = path.resolve(__dirname, '../../../test/fixtures');
 
@@ -158,4 +158,25 @@ test('an unwritable cache folder does not fail indexing', async () => {
     assert.ok(Object.keys(r.s).length >= 20);
     assert.equal(r.r.skipped.length, 0);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('the stored form drops empty states, all-null argument lists and parameter names, and loads back to shared objects', async () => {
+  const engine = await createEngine();
+  try {
+    const file = path.join(fixtures, 'atomic-basics/basics.c');
+    engine.updateFile(file, fs.readFileSync(file, 'utf8'));
+    const fresh = engine.summaryOf(file)!;
+    const json = JSON.stringify(compactSummary(fresh));
+    assert.ok(json.length < JSON.stringify(fresh).length * 0.9, 'the stored form is smaller');
+    assert.doesNotMatch(json, /"state":\{"held":\[\],"released":0\}/);
+    const back = JSON.parse(json) as FileSummary;
+    expandSummary(back as unknown as Record<string, unknown>);
+    assert.ok(validateSummary(back));
+    // equal to the fresh summary up to parameter names/types and all-null argument lists
+    const norm = (s: FileSummary) => JSON.parse(JSON.stringify(s, (k, v) => (k === 'params' ? v.map((p: { isGfp: boolean }) => p.isGfp) : k === 'args' && Array.isArray(v) && v.every((a) => a === null) ? [] : v)));
+    assert.deepEqual(norm(back), norm(fresh));
+    const states = back.functions.flatMap((f) => [...f.calls, ...f.allocs, ...f.sleeps].map((c) => c.state));
+    assert.ok(states.some((st) => st === EMPTY_STATE), 'empty states are the shared object');
+    assert.ok(states.some((st) => st !== EMPTY_STATE && st.held.length > 0), 'non-empty states survive');
+  } finally { engine.dispose(); }
 });

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { SUMMARY_VERSION, type FileSummary } from './summary';
+import { SUMMARY_VERSION, compactSummary, expandSummary, type FileSummary } from './summary';
 
 const MAGIC = 'gfp-lens-summary';
 
@@ -95,7 +95,7 @@ export class SummaryCache {
       const d = path.dirname(p);
       if (!this.made.has(d)) { fs.mkdirSync(d, { recursive: true }); this.made.add(d); }
       const header: Header = { magic: MAGIC, v: this.version, opts: this.opts, hash };
-      const body = JSON.stringify(header) + '\n' + (json ?? JSON.stringify(summary));
+      const body = JSON.stringify(header) + '\n' + (json ?? JSON.stringify(compactSummary(summary)));
       fs.writeFileSync(tmp, zlib.gzipSync(body, { level: 1 }));
       fs.renameSync(tmp, p);
       this.stats.writes++;
@@ -115,6 +115,7 @@ export function cacheable(s: FileSummary, version: number = SUMMARY_VERSION): bo
 export function parseSummary(json: string, file: string, version: number = SUMMARY_VERSION): FileSummary | undefined {
   let s: unknown;
   try { s = JSON.parse(json); } catch { return undefined; }
+  if (typeof s === 'object' && s !== null) expandSummary(s as Record<string, unknown>);
   if (!validateSummary(s, version)) return undefined;
   s.file = file;
   return s;

@@ -5,7 +5,7 @@ import { fixesFor, wrapRegion } from './fixes';
 import { applyScope, bitsName } from './gfp';
 import { renderAllocationHover, renderFunctionHover, renderFlagHover, renderScopeHover } from './hover';
 import { createParser, type CParser } from './parser';
-import type { FileSummary } from './summary';
+import { compactSummary, expandSummary, type FileSummary } from './summary';
 import { summarize } from './summarize';
 import { reuseSummary } from './incremental';
 import {
@@ -83,7 +83,8 @@ export class Engine {
   /** Summarize a file's text without keeping the text (bulk indexing). */
   indexText(file: string, text: string): FileSummary {
     // The JSON round trip flattens strings sliced from `text`, which would otherwise keep every source file alive.
-    const summary = JSON.parse(JSON.stringify(this.summarizeSafely(file, text))) as FileSummary;
+    const summary = JSON.parse(JSON.stringify(compactSummary(this.summarizeSafely(file, text)))) as FileSummary;
+    expandSummary(summary as unknown as Record<string, unknown>);
     this.addSummary(summary);
     return summary;
   }

@@ -9,7 +9,7 @@ import {
   NOFS_REGIONS, NOFS_SCOPE_REGIONS, WORK_INIT, LOCK_ARG, COND_ACQUIRE, NORETURN, HANDOFFS, ATOMIC_REGISTRATIONS, PROCESS_REGISTRATIONS, type AtomicKind,
 } from './kernelApi';
 import {
-  SUMMARY_VERSION, type AllocSite, type ArgSummary, type Binding, type CallSite, type FileSummary, type FnSummary,
+  SUMMARY_VERSION, EMPTY_STATE, type AllocSite, type ArgSummary, type Binding, type CallSite, type FileSummary, type FnSummary,
   type Loc, type LockRef, type Param, type ScopeIssue, type ScopeRef, type SiteState,
 } from './summary';
 import type { ContextKind } from './types';
@@ -29,7 +29,6 @@ interface St {
 const NOFS_ENDS = new Set(Object.values(NOFS_REGIONS).flat());
 const NOFS_SCOPE_ENDS = new Set(Object.values(NOFS_SCOPE_REGIONS).flat());
 /** Shared by every site with no lock, scope or request state (most of them): never mutate. */
-const EMPTY_STATE: SiteState = Object.freeze({ held: Object.freeze([]) as unknown as LockRef[], released: 0 }) as SiteState;
 
 function cloneSt(s: St): St {
   return { held: s.held.slice(), released: s.released, scopesMust: s.scopesMust.slice(), scopesMay: s.scopesMay.slice(), maySleepReq: s.maySleepReq, txn: s.txn };

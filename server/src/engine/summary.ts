@@ -5,7 +5,7 @@ import type { AtomicKind, ScopeKind } from './kernelApi';
 import type { ContextKind } from './types';
 
 /** Bump whenever the summary shape or its meaning changes: cached summaries of other versions are ignored. */
-export const SUMMARY_VERSION = 14;
+export const SUMMARY_VERSION = 15;
 
 export interface Loc { offset: number; end: number; line: number; col: number }
 
@@ -147,3 +147,59 @@ export interface FileSummary {
   wrappers?: Record<string, { acquire: boolean; kind?: AtomicKind }>;
   problems: string[];
 }
+
+// ---------- compact form for storage (cache, worker messages) ----------
+// Most sites are made with no lock or scope in force and most call arguments carry nothing: stored summaries leave
+// those out and parameters become 0/1 (is it a gfp_t?); loading puts back shared frozen objects, so memory holds one
+// empty state, one empty argument list and two parameter objects instead of millions of copies.
+
+/** The state at a site where nothing is held, released or in force (shared, frozen). */
+export const EMPTY_STATE: SiteState = Object.freeze({ held: Object.freeze([]) as unknown as LockRef[], released: 0 }) as SiteState;
+/** The arguments of a call none of whose arguments matter (shared, frozen). */
+export const EMPTY_ARGS: Array<ArgSummary | null> = Object.freeze([]) as unknown as Array<ArgSummary | null>;
+const PARAMS: [Param, Param] = [Object.freeze({ name: '', type: '', isGfp: false }), Object.freeze({ name: '', type: '', isGfp: true })];
+
+const isEmptyState = (st: SiteState): boolean => st === EMPTY_STATE || (st.held.length === 0 && st.released === 0 && Object.keys(st).length === 2);
+
+/** The summary as it is stored: a shallow copy without empty states, all-null argument lists and parameter names. */
+export function compactSummary(s: FileSummary): unknown {
+  const site = <T extends { state: SiteState }>(x: T): T => {
+    if (!isEmptyState(x.state)) return x;
+    const o: Partial<T> = { ...x };
+    delete o.state;
+    return o as T;
+  };
+  return {
+    ...s,
+    functions: s.functions.map((fn) => ({
+      ...fn,
+      params: fn.params.map((p) => (p.isGfp ? 1 : 0)),
+      calls: fn.calls.map((c) => {
+        const o = site(c);
+        if (!c.args.some((a) => a !== null)) { const x: Partial<CallSite> = o === c ? { ...c } : o; delete x.args; return x; }
+        return o;
+      }),
+      allocs: fn.allocs.map(site),
+      sleeps: fn.sleeps.map(site),
+    })),
+  };
+}
+
+/** Undoes compactSummary in place (with shared frozen objects); the caller validates the shape afterwards. */
+export function expandSummary(s: Record<string, unknown>): void {
+  if (!Array.isArray(s.functions)) return;
+  for (const fn of s.functions as Array<Record<string, unknown>>) {
+    if (typeof fn !== 'object' || fn === null) continue;
+    if (Array.isArray(fn.params)) fn.params = fn.params.map((p) => (p === 1 ? PARAMS[1] : p === 0 ? PARAMS[0] : p));
+    for (const k of ['calls', 'allocs', 'sleeps']) {
+      const list = fn[k];
+      if (!Array.isArray(list)) continue;
+      for (const c of list as Array<Record<string, unknown>>) {
+        if (typeof c !== 'object' || c === null) continue;
+        if (c.state === undefined) c.state = EMPTY_STATE;
+        if (k === 'calls' && c.args === undefined) c.args = EMPTY_ARGS;
+      }
+    }
+  }
+}
+

@@ -9,6 +9,7 @@ import { blankKernelC } from './blank';
 import { contentHash, SummaryCache } from './cache';
 import { DEFAULT_MAX_FILE_BYTES, Engine } from './engine';
 import { createParser, type CParser } from './parser';
+import { compactSummary } from './summary';
 
 export interface JobContext {
   maxFileBytes?: number;
@@ -84,7 +85,7 @@ export async function createRunner(ctx: JobContext): Promise<JobRunner> {
           if (json !== undefined) return { id, file, status: 'ok', json, cached: true, hash, bytes: buf.length };
         }
         const summary = engine.summarizeSafely(file, buf.toString('utf8'));
-        const json = JSON.stringify(summary);
+        const json = JSON.stringify(compactSummary(summary));
         cache?.put(hash, summary, json);
         return { id, file, status: 'ok', json, cached: false, hash, bytes: buf.length };
       } catch (e) {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { parseSummary } from './cache';
 import type { Engine } from './engine';
 import { WorkerPool } from './pool';
-import type { FileSummary } from './summary';
+import { expandSummary, type FileSummary } from './summary';
 import type { EngineProblem } from './types';
 import { createRunner, type Job, type JobContext, type JobResult } from './worker';
 
@@ -135,7 +135,7 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
       if (!s) return { id: r.id, file: r.file, noCache: true };
       stats.fromCache++;
     } else {
-      try { s = JSON.parse(r.json) as FileSummary; s.file = r.file; } catch (e) {
+      try { s = JSON.parse(r.json) as FileSummary; expandSummary(s as unknown as Record<string, unknown>); s.file = r.file; } catch (e) {
         problems.push({ file: r.file, message: `internal error: unreadable summary from worker: ${(e as Error).message}` });
         return undefined;
       }
