@@ -510,9 +510,9 @@ class FnWalker {
 
   /** Local variable types, gfp-valued locals (all assignments), and assignments of functions to fields. */
   private prepass(node: Node): void {
-    const stack: Node[] = [node];
-    while (stack.length) {
-      const n = stack.pop()!;
+    // only declarations and assignments matter; tree-sitter finds them in document order
+    for (const n of node.descendantsOfType(['declaration', 'assignment_expression'])) {
+      if (!n) continue;
       if (n.type === 'declaration') {
         this.fs.localDecl(n, this.localTypes);
         for (const d of n.childrenForFieldName('declarator')) {
@@ -541,7 +541,6 @@ class FnWalker {
           }
         }
       }
-      for (let i = n.namedChildCount - 1; i >= 0; i--) { const c = n.namedChild(i); if (c) stack.push(c); }
     }
   }
 
@@ -871,12 +870,9 @@ class FnWalker {
   // ---------- expressions ----------
   /** Processes the calls of an expression (inner calls first) and returns the state after it. */
   private expr(n: Node, st: St, skip?: Node): St {
-    const calls: Node[] = [];
-    const visit = (x: Node) => {
-      for (const c of x.namedChildren) if (c) visit(c);
-      if (x.type === 'call_expression') calls.push(x);
-    };
-    visit(n);
+    // inner calls first: a call ends before the call it is an argument of (the search runs inside tree-sitter)
+    const calls = n.descendantsOfType('call_expression').filter((c): c is Node => !!c);
+    if (calls.length > 1) calls.sort((a, b) => a.endIndex - b.endIndex || b.startIndex - a.startIndex);
     let s = st;
     for (const c of calls) if (!skip || c.id !== skip.id) s = this.call(c, s);
     return s;
