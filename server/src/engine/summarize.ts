@@ -870,6 +870,9 @@ class FnWalker {
   // ---------- expressions ----------
   /** Processes the calls of an expression (inner calls first) and returns the state after it. */
   private expr(n: Node, st: St, skip?: Node): St {
+    // no parenthesis, no call (most conditions and simple statements): skip the search
+    const open = this.fs.source.indexOf('(', n.startIndex);
+    if (open < 0 || open >= n.endIndex) return st;
     // inner calls first: a call ends before the call it is an argument of (the search runs inside tree-sitter)
     const calls = n.descendantsOfType('call_expression').filter((c): c is Node => !!c);
     if (calls.length > 1) calls.sort((a, b) => a.endIndex - b.endIndex || b.startIndex - a.startIndex);
