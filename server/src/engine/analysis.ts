@@ -265,11 +265,14 @@ export class Analysis {
     if (local) return [local];
     const global = this.byName.get(name);
     const found = global && global.length ? global : this.headerStatic.get(name) ?? [];
-    // code under arch/X never calls into arch/Y
+    // code under arch/X never calls into arch/Y (not even when arch/Y has the only global definition: then the
+    // callee is arch/X's static inline in a header)
     const arch = /(?:^|\/)arch\/([^/]+)\//.exec(file)?.[1];
-    if (!arch || found.length < 2) return found;
-    const mine = found.filter((n) => { const a = /(?:^|\/)arch\/([^/]+)\//.exec(n.file)?.[1]; return !a || a === arch; });
-    return mine;
+    if (!arch) return found;
+    const archOk = (n: FnNode) => { const a = /(?:^|\/)arch\/([^/]+)\//.exec(n.file)?.[1]; return !a || a === arch; };
+    const mine = found.filter(archOk);
+    if (mine.length || found !== global) return mine;
+    return (this.headerStatic.get(name) ?? []).filter(archOk);
   }
 
   functionsOf(file: string): FnNode[] { return [...(this.byFile.get(file)?.values() ?? [])]; }

@@ -993,6 +993,8 @@ class FnWalker {
     }
     // region APIs
     const region = regionApi(name);
+    // powerpc's hard_irq_disable() after local_irq_save() nests in it: the restore re-enables both
+    if (region && name === 'hard_irq_disable' && st.held.some((h) => h.kind === 'irq')) return st;
     if (region) {
       const s = cloneSt(st);
       if (region.acquire) {
