@@ -161,6 +161,7 @@ export class Analysis {
    * or the file is new: the caller must then run a full analysis.
    */
   replaceFile(summary: FileSummary): boolean {
+    this.callerDropMemo.clear();
     const idx = this.summaries.findIndex((x) => x.file === summary.file);
     if (idx < 0 || Analysis.interfaceKey(this.summaries[idx]) !== Analysis.interfaceKey(summary)) return false;
     const old = this.summaries[idx];
@@ -554,7 +555,7 @@ export class Analysis {
     const callSiteRoots = (n: FnNode, e: Edge, t: FnNode) => {
       if (e.kind === 'handoff' || !plausibleTargets(n, e, [t]).length) return;
       const lock = atomicHeld(e.site.state, n);
-      if (lock) {
+      if (lock && !this.calleeMayDropBefore(n, lock, e.site.offset)) {
         this.addCtx(t, {
           kind: 'atomic', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
           description: `${lockWhat(lock)} \`${lock.text}\` held in ${n.fn.name}() at ${base(n.file)}:${lock.line + 1}`,
@@ -584,7 +585,7 @@ export class Analysis {
   private step(x: CtxRec, e: Edge, targets: FnNode[], queue: CtxRec[]): void {
     if (x.depth >= MAX_DEPTH) return;
     const st = e.site.state;
-    if (x.kind === 'atomic' && (e.kind === 'handoff' || st.released > 0)) return;
+    if (x.kind === 'atomic' && (e.kind === 'handoff' || st.released > 0 || this.firstCallerDrop(x.node) < e.site.offset)) return;
     targets = plausibleTargets(x.node, e, targets);
     if (!targets.length) return;
     let scope: ScopeState; let lost = x.lost;
@@ -658,6 +659,21 @@ export class Analysis {
     }
     return false;
   }
+
+  /** Offset of the first call in `n`, made with nothing of `n`'s own held, that may drop `n`'s caller's lock (Infinity if none). */
+  private firstCallerDrop(n: FnNode): number {
+    let v = this.callerDropMemo.get(n.id);
+    if (v === undefined) {
+      v = Infinity;
+      for (const e of this.edges.get(n.id) ?? []) {
+        if (e.kind !== 'call' || e.site.offset >= v || e.site.state.held.length || e.targets.length > 2) continue;
+        if (e.targets.some((t) => this.mayDropCallerLock(t, 2))) v = e.site.offset;
+      }
+      this.callerDropMemo.set(n.id, v);
+    }
+    return v;
+  }
+  private callerDropMemo = new Map<number, number>();
 
   private mayDropCallerLock(n: FnNode, depth: number): boolean {
     if (n.fn.releasesCallerLock) return true;
