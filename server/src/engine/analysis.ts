@@ -161,7 +161,6 @@ export class Analysis {
    * or the file is new: the caller must then run a full analysis.
    */
   replaceFile(summary: FileSummary): boolean {
-    this.callerDropMemo.clear();
     const idx = this.summaries.findIndex((x) => x.file === summary.file);
     if (idx < 0 || Analysis.interfaceKey(this.summaries[idx]) !== Analysis.interfaceKey(summary)) return false;
     const old = this.summaries[idx];
@@ -173,6 +172,10 @@ export class Analysis {
     nodes.sort((a, b) => oldFns.indexOf(a.fn) - oldFns.indexOf(b.fn));
     nodes.forEach((n, i) => { n.fn = summary.functions[i]; n.summary = summary; });
     const ids = new Set(nodes.map((n) => n.id));
+    // which calls may drop a caller's lock: this file's own entries are recomputed; everyone's when a function of
+    // this file changed whether it releases a lock it did not take
+    if (oldFns.some((f, i) => !!f.releasesCallerLock !== !!summary.functions[i].releasesCallerLock)) this.callerDropMemo.clear();
+    else for (const id of ids) this.callerDropMemo.delete(id);
     // bindings of this file point at new locations
     for (const [m, k] of this.bindingKeys.get(summary.file) ?? []) {
       const list = m.get(k);
