@@ -185,11 +185,21 @@ export function compactSummary(s: FileSummary): unknown {
   };
 }
 
+/** One copy of each callee and function name across all loaded summaries (millions of calls, ~300 k names). */
+const NAMES = new Map<string, string>();
+function intern(x: string): string {
+  const y = NAMES.get(x);
+  if (y !== undefined) return y;
+  NAMES.set(x, x);
+  return x;
+}
+
 /** Undoes compactSummary in place (with shared frozen objects); the caller validates the shape afterwards. */
 export function expandSummary(s: Record<string, unknown>): void {
   if (!Array.isArray(s.functions)) return;
   for (const fn of s.functions as Array<Record<string, unknown>>) {
     if (typeof fn !== 'object' || fn === null) continue;
+    if (typeof fn.name === 'string') fn.name = intern(fn.name);
     if (Array.isArray(fn.params)) fn.params = fn.params.map((p) => (p === 1 ? PARAMS[1] : p === 0 ? PARAMS[0] : p));
     for (const k of ['calls', 'allocs', 'sleeps']) {
       const list = fn[k];
@@ -198,6 +208,7 @@ export function expandSummary(s: Record<string, unknown>): void {
         if (typeof c !== 'object' || c === null) continue;
         if (c.state === undefined) c.state = EMPTY_STATE;
         if (k === 'calls' && c.args === undefined) c.args = EMPTY_ARGS;
+        if (typeof c.callee === 'string') c.callee = intern(c.callee);
       }
     }
   }
