@@ -544,7 +544,13 @@ class FnWalker {
     }
   }
 
+  /** Locals assigned the result of a call (`base = lock_timer_base(t, &flags)`): a lock reached through them may have been taken by that call. */
+  private fromCall = new Set<string>();
+
   private addLocal(name: string, value: Node): void {
+    let v: Node | null = value;
+    while (v && (v.type === 'parenthesized_expression' || v.type === 'cast_expression')) v = v.namedChildren[v.namedChildren.length - 1] ?? null;
+    if (v?.type === 'call_expression') this.fromCall.add(name);
     const t = this.fs.nodeText(value);
     if (!/GFP|gfp|\?/.test(t) && !this.env.params.has(t)) return;
     const list = this.env.locals.get(name) ?? [];
@@ -1011,7 +1017,10 @@ class FnWalker {
         if (idx < 0) for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].kind === region.kind) { idx = i; break; }
         this.releasedKinds.add(region.kind);
         if (idx < 0) for (let i = s.held.length - 1; i >= 0; i--) if (s.held[i].wrapper) { idx = i; break; }
-        if (idx >= 0) s.held.splice(idx, 1); else s.released++;
+        // a lock reached through a local that a call returned was most likely taken by that call (a lookup that
+        // returns locked, as lock_timer_base() does): releasing it does not drop the caller's lock
+        const root = /^[A-Za-z_]\w*/.exec(key)?.[0];
+        if (idx >= 0) s.held.splice(idx, 1); else if (!(root && this.fromCall.has(root))) s.released++;
       }
       return s;
     }
