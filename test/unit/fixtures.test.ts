@@ -9,6 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEngine, indexTree, type Finding } from '../../server/src/engine';
+import { sourceFiles as cFiles } from '../support/files';
 
 const root = path.resolve(__dirname, '../../../test/fixtures');
 const include = path.join(root, 'include');
@@ -32,15 +33,6 @@ function expectations(files: string[]): Expectation[] {
   return out;
 }
 
-function cFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...cFiles(full));
-    else if (/\.[ch]$/.test(e.name)) out.push(full);
-  }
-  return out;
-}
 
 /** The function names a witness path passes through, in order. */
 function pathFunctions(f: Finding): string[] {

@@ -9,32 +9,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine, indexTree, type Engine, type EngineProblem } from '../../server/src/engine';
+import { sourceFiles, mulberry32 } from '../support/files';
 
 const fixtures = path.resolve(__dirname, '../../../test/fixtures');
 const SEED = Number(process.env.GFP_LENS_FUZZ_SEED ?? 20261125);
 const MUTANTS_PER_FILE = Number(process.env.GFP_LENS_FUZZ_MUTANTS ?? 4);
 
-/** mulberry32: small, seedable, good enough for fuzzing. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function cFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...cFiles(full));
-    else if (e.name.endsWith('.c')) out.push(full);
-  }
-  return out.sort();
-}
+const cFiles = (dir: string) => sourceFiles(dir, ['.c']);
+const rng = mulberry32;
 
 const SNIPPETS = ['{', '}', '{{{', '}}}', '(', ')', '/*', '*/', '"', "'", '#if 0\n', '#endif\n', '\\\n', ';', 'spin_lock(&l);', 'kmalloc(n, GFP_KERNEL)', 'memalloc_noio_save()', 'static void', '->', '??/', '\t\t'];
 

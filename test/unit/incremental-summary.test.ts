@@ -8,29 +8,11 @@ import * as path from 'node:path';
 import { createParser } from '../../server/src/engine/parser';
 import { summarize } from '../../server/src/engine/summarize';
 import { reuseSummary, diffSpan } from '../../server/src/engine/incremental';
+import { sourceFiles as cFiles, mulberry32 as rng } from '../support/files';
 
 const repo = path.resolve(__dirname, '../../..');
 
-function cFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...cFiles(full));
-    else if (/\.[ch]$/.test(e.name)) out.push(full);
-  }
-  return out.sort();
-}
 
-// mulberry32, so a failure names a reproducible edit
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SNIPPETS = [
   '\n\tspin_lock(&edit_lock);', '\n\tspin_unlock(&edit_lock);', '\n\tp = kmalloc(8, GFP_KERNEL);', '(void)0;',
