@@ -129,8 +129,7 @@ export class Analysis {
     this.evaluate(this.nodes);
   }
 
-  /** Callers of each function: reverse edges, for incremental updates. */
-  /** Incoming edges per function id (a Map per target so that replacing one caller's edges is O(1) per edge). */
+  /** Callers of each function (reverse edges, for incremental updates): a Map per target, so that replacing one caller's edges is O(1) per edge. */
   private callers = new Map<number, Map<Edge, FnNode>>();
   private setEdges(n: FnNode, list: Edge[]): void {
     for (const e of this.edges.get(n.id) ?? []) for (const t of e.targets) this.callers.get(t.id)?.delete(e);
@@ -271,9 +270,9 @@ export class Analysis {
     const found = global && global.length ? global : this.headerStatic.get(name) ?? [];
     // code under arch/X never calls into arch/Y (not even when arch/Y has the only global definition: then the
     // callee is arch/X's static inline in a header)
-    const arch = /(?:^|\/)arch\/([^/]+)\//.exec(file)?.[1];
+    const arch = archOf(file);
     if (!arch) return found;
-    const archOk = (n: FnNode) => { const a = /(?:^|\/)arch\/([^/]+)\//.exec(n.file)?.[1]; return !a || a === arch; };
+    const archOk = (n: FnNode) => { const a = archOf(n.file); return !a || a === arch; };
     const mine = found.filter(archOk);
     if (mine.length || found !== global) return mine;
     return (this.headerStatic.get(name) ?? []).filter(archOk);
@@ -475,7 +474,7 @@ export class Analysis {
 
   /** Registration calls (request_irq, timer_setup, ...) anywhere in the tree. */
   /** Calls that register a callback (request_irq, timer_setup, ...), by the name they register and by the calling function. */
-  private regByRef = new Map<string, Array<{ n: FnNode; c: CallSite }>>();
+  private regByRef = new Map<string, Array<{ n: FnNode; c: CallSite; ref: string }>>();
   private regByNode = new Map<number, Array<{ ref: string; c: CallSite }>>();
 
   private collectRegCalls(nodes: FnNode[]): void {
@@ -484,7 +483,7 @@ export class Analysis {
         const reg = c.callee ? ATOMIC_REGISTRATIONS[c.callee] : undefined;
         const ref = reg ? c.args[reg.fnArg]?.fnRef : undefined;
         if (!ref) continue;
-        push(this.regByRef, ref, { n, c });
+        push(this.regByRef, ref, { n, c, ref });
         push(this.regByNode, n.id, { ref, c });
       }
     }
@@ -508,13 +507,10 @@ export class Analysis {
     const candidates = targets
       ? [...new Set([...targets].map((id) => this.nodes[id].fn.name))].flatMap((name) => this.regByRef.get(name) ?? [])
       : [...this.regByRef.values()].flat();
-    const regs = candidates.filter(({ n, c }) => {
-      const ref = c.args[ATOMIC_REGISTRATIONS[c.callee!].fnArg]!.fnRef!;
-      return this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES).some(want);
-    }).sort((a, b) => a.n.id - b.n.id || a.c.offset - b.c.offset);
-    for (const { n, c } of regs) {
+    const regs = candidates.filter(({ n, ref }) => this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES).some(want))
+      .sort((a, b) => a.n.id - b.n.id || a.c.offset - b.c.offset);
+    for (const { n, c, ref } of regs) {
       const reg = ATOMIC_REGISTRATIONS[c.callee!];
-      const ref = c.args[reg.fnArg]!.fnRef!;
       for (const t of this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES)) {
         if (!want(t)) continue;
         this.addCtx(t, {
@@ -842,6 +838,8 @@ function atomicHeld(st: SiteState, n: FnNode): LockRef | undefined {
 }
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void { const l = m.get(k); if (l) l.push(v); else m.set(k, [v]); }
 function uniq<T>(xs: T[]): T[] { return [...new Set(xs)]; }
+/** The architecture directory a file is under (`arch/<x>/...`), if any. */
+function archOf(file: string): string | undefined { return /(?:^|\/)arch\/([^/]+)\//.exec(file)?.[1]; }
 export function base(file: string): string { const i = file.lastIndexOf('/'); return i >= 0 ? file.slice(i + 1) : file; }
 function pathKey(p: PathStep[]): string { return p.map((s) => `${s.file}:${s.line}`).join('>'); }
 

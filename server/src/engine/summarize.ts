@@ -529,8 +529,7 @@ class FnWalker {
       } else if (n.type === 'assignment_expression') {
         const l = n.childForFieldName('left');
         const r = n.childForFieldName('right');
-        const op = n.childForFieldName('operator');
-        if (l && r && (!op || this.fs.nodeText(op) === '=')) {
+        if (l && r && this.plainAssign(n)) {
           if (l.type === 'identifier') this.addLocal(this.fs.nodeText(l), r);
           else if (l.type === 'field_expression') {
             const fn = this.fs.functionRef(r);
@@ -891,12 +890,18 @@ class FnWalker {
    * When an acquirer that can fail holds its lock: `p = pte_offset_map_lock(...)` holds it while `p` is non-NULL
    * (every name of `a = b = f()`), `if (radix_tree_preload(gfp))` holds it when the call's value is 0.
    */
+  /** `a = b`, not a compound assignment such as `a |= b`. */
+  private plainAssign(n: Node): boolean {
+    const op = n.childForFieldName('operator');
+    return !op || this.fs.nodeText(op) === '=';
+  }
+
   private successKey(call: Node, mode: 'nonnull' | 'zero'): CondKey {
     const names: string[] = [];
     let cur: Node = call;
     while (cur.parent && (cur.parent.type === 'parenthesized_expression' || cur.parent.type === 'cast_expression')) cur = cur.parent;
     for (let p = cur.parent; p; p = p.parent) {
-      if (p.type === 'assignment_expression' && this.fs.nodeText(p).includes('=') && !/^[-+*/%&|^<>]=/.test(p.childForFieldName('operator')?.type ?? '=')) {
+      if (p.type === 'assignment_expression' && this.plainAssign(p)) {
         const left = p.childForFieldName('left');
         if (left) names.push(normKey(this.fs.nodeText(left)));
       } else if (p.type === 'init_declarator') {
