@@ -3,14 +3,17 @@
 // One run measures: tree size; tree-sitter parse-only time with the same worker count; cold full index into
 // an empty cache and its ratio to parse-only; warm index from that cache into a new Engine; the global
 // analysis (engine.findings()); edit->diagnostics and hover latency on one large file; peak RSS; engine
-// exceptions; findings per rule. Bundled to dist/bench.js by scripts/build.mjs.
+// exceptions; findings per rule; warm start from a results snapshot in a new process. Bundled to dist/bench.js by scripts/build.mjs.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
-import { createEngine, indexTree, listSourceFiles, DEFAULT_EXCLUDES, type Engine, type EngineProblem } from '../server/src/engine';
+import {
+  buildSnapshot, createEngine, indexTree, listSourceFiles, snapshotKey, snapshotPath, writeSnapshot, DEFAULT_EXCLUDES, type Engine, type EngineProblem,
+} from '../server/src/engine';
+import { sortFindings } from '../server/src/cli/report';
 import { WorkerPool, defaultWorkerCount } from '../server/src/engine/pool';
 
 const HEAP_MB = 12000;
@@ -135,12 +138,13 @@ async function main(): Promise<void> {
 
   // 3. Warm index from the cache into a new Engine.
   const engine = await createEngine({});
+  let warm: Awaited<ReturnType<typeof timeIndex>>['r'];
   {
     const { r, ms, cpuS } = await timeIndex(engine, a, tmpCache, 'warm');
+    warm = r;
     out.warmMs = ms; out.warmCpuS = cpuS; out.warmStats = r.stats;
     row('warm index', `${secs(ms)}, CPU ${cpuS.toFixed(1)} s (${r.stats?.fromCache} from cache, ${r.stats?.summarized} summarized)`);
   }
-  if (!a.cacheDir) fs.rmSync(tmpCache, { recursive: true, force: true });
 
   // 4. Global analysis.
   let findingsAll;
@@ -155,7 +159,37 @@ async function main(): Promise<void> {
   const perRule: Record<string, number> = {};
   for (const f of findingsAll) perRule[f.rule] = (perRule[f.rule] ?? 0) + 1;
   out.perRule = perRule;
+
+  // 4b. Warm start from the results snapshot, in a new process (what `gfp-lens check` and the server do on an
+  // unchanged tree): once with the recorded mtimes, once with every mtime changed (a fresh checkout: all files hashed).
+  {
+    const key = snapshotKey(a.roots, DEFAULT_EXCLUDES, {});
+    const snap = buildSnapshot(key, warm.listed, engine, warm.skippedStamps, sortFindings(findingsAll), warm.skipped, warm.files);
+    const file = snapshotPath(tmpCache, key);
+    if (snap && writeSnapshot(file, snap)) {
+      const cli = path.join(__dirname, 'cli.js');
+      const start = (label: string) => {
+        const t0 = performance.now();
+        const cmd = [process.execPath, cli, 'check', ...a.roots, '--format', 'json', '--no-progress', '--cache-dir', tmpCache];
+        const timer = fs.existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', '%M'] : []; // GNU time prints the child's peak RSS (KiB)
+        const r = spawnSync(timer[0] ?? cmd[0], [...timer.slice(1), ...(timer.length ? cmd : cmd.slice(1))], { encoding: 'utf8', maxBuffer: 1 << 30 });
+        const ms = performance.now() - t0;
+        const used = /findings of that run/.test(r.stderr);
+        const n = (() => { try { return (JSON.parse(r.stdout) as unknown[]).length; } catch { return -1; } })();
+        const rssMB = Number(/(\d+)\s*$/.exec(r.stderr)?.[1] ?? NaN) / 1024;
+        row(label, `${secs(ms)}, peak RSS ${rssMB.toFixed(0)} MB, ${n} findings${used ? '' : ' (snapshot NOT used)'}`);
+        return { ms, rssMB, used, n };
+      };
+      const same = start('warm start, results snapshot (new process)');
+      out.snapshotStartMs = same.ms; out.snapshotStartRssMB = same.rssMB; out.snapshotUsed = same.used;
+      for (const st of Object.values(snap.files)) st.mtimeMs = -2;
+      writeSnapshot(file, snap);
+      const fresh = start('  ... every mtime changed (all files hashed)');
+      out.snapshotRehashMs = fresh.ms; out.snapshotRehashUsed = fresh.used;
+    } else row('warm start, results snapshot', 'not written (a file had no stamp)');
+  }
   findingsAll = undefined;
+  if (!a.cacheDir) fs.rmSync(tmpCache, { recursive: true, force: true });
 
   // 5. Edit -> diagnostics on one large file.
   const target = a.file ?? files.find((f) => f.endsWith('/drivers/md/dm-crypt.c')) ?? largest.file;

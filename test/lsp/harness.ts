@@ -24,18 +24,20 @@ export class Session {
   readonly logs: string[] = [];
   readonly progressTokens: (string | number)[] = [];
   readonly progress: { token: string | number; value: { kind: string; percentage?: number; message?: string } }[] = [];
-  /** Order of arrival: "publish <uri>" and "status <state>". */
+  /** Order of arrival: "publish <uri>", "status <state>" and "log <message>". */
   readonly events: string[] = [];
   readonly docs = new Map<string, TextDocument>();
   settings: unknown = {};
   private listeners = new Set<() => void>();
   exited = false;
+  /** The workspace belongs to the test (startSession's `workspace` option): shutdown leaves it. */
+  keepWorkspace = false;
 
   constructor(readonly child: ChildProcessWithoutNullStreams, readonly conn: MessageConnection, readonly workspace: string) {
     child.on('exit', () => { this.exited = true; this.notify(); });
     conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => { this.publishes.push(p); this.events.push(`publish ${p.uri}`); this.notify(); });
     conn.onNotification('gfpLens/status', (p: StatusParams) => { this.statuses.push(p); this.events.push(`status ${p.state}`); this.notify(); });
-    conn.onNotification('window/logMessage', (p: { message: string }) => { this.logs.push(p.message); });
+    conn.onNotification('window/logMessage', (p: { message: string }) => { this.logs.push(p.message); this.events.push(`log ${p.message}`); });
     conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => this.settings));
     conn.onRequest('client/registerCapability', () => null);
     conn.onRequest('client/unregisterCapability', () => null);
@@ -133,14 +135,18 @@ export class Session {
       this.child.once('exit', () => { clearTimeout(t); resolve(); });
     });
     this.conn.dispose();
-    fs.rmSync(this.workspace, { recursive: true, force: true });
+    if (!this.keepWorkspace) fs.rmSync(this.workspace, { recursive: true, force: true });
   }
 }
 
 /** Copies samples/ to a temp workspace, starts the server, runs initialize + initialized. */
-export async function startSession(options: { settings?: unknown; args?: string[]; command?: string[]; setup?: (workspace: string) => void } = {}): Promise<Session> {
-  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-lsp-'));
-  fs.cpSync(path.join(ROOT, 'samples'), workspace, { recursive: true });
+export async function startSession(options: {
+  settings?: unknown; args?: string[]; command?: string[]; setup?: (workspace: string) => void;
+  /** Use this folder as the workspace (not copied, not deleted at shutdown). */
+  workspace?: string;
+} = {}): Promise<Session> {
+  const workspace = options.workspace ?? fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-lsp-'));
+  if (!options.workspace) fs.cpSync(path.join(ROOT, 'samples'), workspace, { recursive: true });
   options.setup?.(workspace);
   const command = options.command ?? [SERVER, '--stdio'];
   const child = spawn(process.execPath, [...command, ...(options.args ?? [])], { cwd: workspace, stdio: 'pipe' });
@@ -148,8 +154,10 @@ export async function startSession(options: { settings?: unknown; args?: string[
   child.stderr.on('data', d => { stderr.push(String(d)); });
   const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const s = new Session(child, conn, workspace);
+  s.keepWorkspace = !!options.workspace;
   if (options.settings !== undefined) s.settings = options.settings;
   const rootUri = pathToFileURL(workspace).href;
+  let initTimer: NodeJS.Timeout | undefined;
   const init = await Promise.race([
     conn.sendRequest('initialize', {
       processId: process.pid,
@@ -161,8 +169,8 @@ export async function startSession(options: { settings?: unknown; args?: string[
         textDocument: { publishDiagnostics: { relatedInformation: true, versionSupport: true }, hover: { contentFormat: ['markdown'] } },
       },
     }),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`initialize timed out; server stderr: ${stderr.join('')}`)), WAIT_MS)),
-  ]);
+    new Promise((_, reject) => { initTimer = setTimeout(() => reject(new Error(`initialize timed out; server stderr: ${stderr.join('')}`)), WAIT_MS); }),
+  ]).finally(() => clearTimeout(initTimer));
   (s as { initializeResult?: unknown }).initializeResult = init;
   void conn.sendNotification('initialized', {});
   return s;

@@ -113,3 +113,26 @@ test('--exclude skips directories under the given roots', () => {
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.doesNotMatch(r.stdout, /gfpdemo\.c/);
 });
+
+test('an unchanged tree is answered from the last run; a change is analysed again', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cli-snap-'));
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cli-cache-'));
+  try {
+    const src = 'static DEFINE_SPINLOCK(l);\nstatic void *g(void)\n{\n\tvoid *p;\n\tspin_lock(&l);\n\tp = kmalloc(8, GFP_KERNEL);\n\tspin_unlock(&l);\n\treturn p;\n}\n';
+    fs.writeFileSync(path.join(dir, 'a.c'), src);
+    const first = run(['check', '--format', 'json', '--cache-dir', cache, dir]);
+    assert.equal(first.code, 1, first.stderr);
+    assert.doesNotMatch(first.stderr, /findings of that run/);
+    const second = run(['check', '--format', 'json', '--cache-dir', cache, dir]);
+    assert.match(second.stderr, /no file changed since .*: findings of that run/);
+    assert.equal(second.stdout, first.stdout);
+    assert.equal(second.code, 1);
+    fs.writeFileSync(path.join(dir, 'a.c'), src.replace('GFP_KERNEL', 'GFP_ATOMIC'));
+    const third = run(['check', '--format', 'json', '--cache-dir', cache, dir]);
+    assert.doesNotMatch(third.stderr, /findings of that run/);
+    assert.equal(third.code, 0, third.stdout);
+    assert.deepEqual(JSON.parse(third.stdout), []);
+    const fourth = run(['check', '--format', 'json', '--no-cache', dir]);
+    assert.doesNotMatch(fourth.stderr, /findings of that run/);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); fs.rmSync(cache, { recursive: true, force: true }); }
+});

@@ -3,8 +3,8 @@
 // Exit codes: 0 no error-severity finding, 1 at least one, 2 usage error or unreadable path.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_EXCLUDES, createEngine, defaultCacheDir, indexTree } from '../engine';
-import type { Engine, Finding } from '../engine';
+import { DEFAULT_EXCLUDES, buildSnapshot, createEngine, defaultCacheDir, indexTree, listSourceFiles, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
+import type { Engine, EngineProblem, FileStamp, Finding } from '../engine';
 import { serverVersion, startServer } from '../lsp/server';
 import { USAGE, UsageError, parseArgs } from './args';
 import type { Command } from './args';
@@ -38,17 +38,48 @@ async function check(cmd: Extract<Command, { kind: 'check' }>): Promise<number> 
     }
   }
 
+  const cacheDir = cmd.noCache ? undefined : cmd.cacheDir ?? defaultCacheDir();
+  const exclude = [...DEFAULT_EXCLUDES, ...cmd.exclude];
+  const ctx = { cwd, version: serverVersion() };
+  const emit = async (findings: Finding[], analysed: number, skipped: EngineProblem[]): Promise<number> => {
+    for (const s of skipped.slice(0, 20)) process.stderr.write(`gfp-lens: note: skipped ${rel(s.file, cwd)}: ${s.message}\n`);
+    if (skipped.length > 20) process.stderr.write(`gfp-lens: note: ... and ${skipped.length - 20} more files skipped\n`);
+    const out = cmd.format === 'json' ? formatJson(findings, ctx)
+      : cmd.format === 'sarif' ? formatSarif(findings, ctx)
+        : formatText(findings, ctx, analysed);
+    await write(process.stdout, out);
+    return findings.some(f => f.severity === 'error') ? 1 : 0;
+  };
+
+  // An unchanged tree gets the findings of the last run from the results snapshot (snapshot.ts).
+  const listing = dirs.length ? listSourceFiles(dirs, exclude) : { files: [], problems: [] };
+  const listed = [...new Set([...files.map(f => f.file), ...listing.files])];
+  const key = snapshotKey([...dirs, ...files.map(f => f.file)], exclude, {});
+  const snapFile = cacheDir ? snapshotPath(cacheDir, key) : undefined;
+  if (snapFile) {
+    const snap = readSnapshot(snapFile, key);
+    const check = snap && verifySnapshot(snap, listed, { openText: f => files.find(x => x.file === f)?.text });
+    if (snap && check && check.ok) {
+      if (check.hashed > 0) writeSnapshot(snapFile, snap); // same contents, new mtimes (a fresh checkout): record them
+      process.stderr.write(`gfp-lens: note: no file changed since ${snap.created}: findings of that run\n`);
+      return emit(sortFindings(snap.findings), snap.analysed, snap.problems);
+    }
+  }
+
   let engine: Engine | undefined;
   try {
     engine = await createEngine({});
     const showProgress = cmd.progress && process.stderr.isTTY === true;
     let analysed = 0;
     for (const f of files) { engine.updateFile(f.file, f.text); analysed++; }
+    let skipped: EngineProblem[] = [];
+    let skippedStamps = new Map<string, FileStamp>();
     if (dirs.length > 0) {
       let last = 0;
       const result = await indexTree(engine, dirs, {
-        exclude: [...DEFAULT_EXCLUDES, ...cmd.exclude],
-        cacheDir: cmd.noCache ? undefined : cmd.cacheDir ?? defaultCacheDir(),
+        exclude,
+        listing,
+        cacheDir,
         onProgress: showProgress ? p => {
           const now = Date.now();
           if (now - last < 100 && p.done < p.total) return;
@@ -58,17 +89,15 @@ async function check(cmd: Extract<Command, { kind: 'check' }>): Promise<number> 
       });
       if (showProgress) process.stderr.write('\r\x1b[K');
       analysed += result.files;
-      const skipped = result.skipped;
-      for (const s of skipped.slice(0, 20)) process.stderr.write(`gfp-lens: note: skipped ${rel(s.file, cwd)}: ${s.message}\n`);
-      if (skipped.length > 20) process.stderr.write(`gfp-lens: note: ... and ${skipped.length - 20} more files skipped\n`);
+      skipped = result.skipped;
+      skippedStamps = result.skippedStamps;
     }
     const findings: Finding[] = sortFindings(engine.findings());
-    const ctx = { cwd, version: serverVersion() };
-    const out = cmd.format === 'json' ? formatJson(findings, ctx)
-      : cmd.format === 'sarif' ? formatSarif(findings, ctx)
-        : formatText(findings, ctx, analysed);
-    await write(process.stdout, out);
-    return findings.some(f => f.severity === 'error') ? 1 : 0;
+    if (snapFile) {
+      const snap = buildSnapshot(key, listed, engine, skippedStamps, findings, skipped, analysed);
+      if (snap) writeSnapshot(snapFile, snap);
+    }
+    return await emit(findings, analysed, skipped);
   } finally {
     try { engine?.dispose(); } catch { /* exiting anyway */ }
   }

@@ -8,6 +8,8 @@ import { createParser, type CParser } from './parser';
 import { compactSummary, expandSummary, type FileSummary } from './summary';
 import { summarize } from './summarize';
 import { reuseSummary } from './incremental';
+import { contentHash } from './cache';
+import type { FileStamp } from './snapshot';
 import {
   RULES, type AllocationInfo, type Confidence, type Fix, type ContextInfo, type EngineOptions, type EngineProblem, type Finding,
   type FunctionInfo, type HoverResult, type Position, type Span, type Tri,
@@ -17,7 +19,12 @@ import { GFP_NAMES } from './gfp';
 const CONF: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
-interface FileEntry { summary: FileSummary; text?: string; lines?: number[]; /** built by re-walking one function */ reused?: boolean }
+interface FileEntry {
+  summary: FileSummary; text?: string; lines?: number[];
+  /** built by re-walking one function */ reused?: boolean;
+  /** What the file on disk looked like when it was summarized (indexed files only). */
+  stamp?: FileStamp;
+}
 
 export class Engine {
   private entries = new Map<string, FileEntry>();
@@ -47,6 +54,8 @@ export class Engine {
   }
 
   private stale = false;
+  /** True when the last global analysis covers every file as it is now (findings() will not re-analyse). */
+  get isCurrent(): boolean { return this.analysis !== null && !this.needsSettle; }
   /** True when edits were applied incrementally and a full re-analysis would refresh other files. */
   get needsSettle(): boolean { return this.stale || this.reusedFiles.size > 0; }
   private reusedFiles = new Set<string>();
@@ -72,12 +81,20 @@ export class Engine {
     }
   }
 
-  /** Add a summary computed elsewhere (worker, cache) without keeping the text. */
-  addSummary(summary: FileSummary): void {
+  /** Add a summary computed elsewhere (worker, cache) without keeping the text; `stamp`: the disk file it came from. */
+  addSummary(summary: FileSummary, stamp?: FileStamp): void {
     const cur = this.entries.get(summary.file);
     if (cur?.text !== undefined) return; // an open document wins over the disk
-    this.entries.set(summary.file, { summary });
+    this.entries.set(summary.file, { summary, stamp });
     this.invalidate();
+  }
+
+  /** What the analysed content of a file was: the disk stamp of an indexed file, the hash of a kept text. */
+  stampOf(file: string): FileStamp | undefined {
+    const e = this.entries.get(file);
+    if (!e) return undefined;
+    if (e.text !== undefined) return { size: -1, mtimeMs: -1, hash: contentHash(e.text) };
+    return e.stamp;
   }
 
   /** Summarize a file's text without keeping the text (bulk indexing). */
@@ -85,7 +102,7 @@ export class Engine {
     // The JSON round trip flattens strings sliced from `text`, which would otherwise keep every source file alive.
     const summary = JSON.parse(JSON.stringify(compactSummary(this.summarizeSafely(file, text)))) as FileSummary;
     expandSummary(summary as unknown as Record<string, unknown>);
-    this.addSummary(summary);
+    this.addSummary(summary, { size: -1, mtimeMs: -1, hash: contentHash(text) });
     return summary;
   }
 
@@ -104,7 +121,7 @@ export class Engine {
   /** Forget the kept text of a file (document closed) but keep its summary. */
   releaseText(file: string): void {
     const cur = this.entries.get(file);
-    if (cur) { cur.text = undefined; cur.lines = undefined; }
+    if (cur) { if (cur.text !== undefined) cur.stamp = { size: -1, mtimeMs: -1, hash: contentHash(cur.text) }; cur.text = undefined; cur.lines = undefined; }
   }
 
   removeFile(file: string): void { if (this.entries.delete(file)) this.invalidate(); }

@@ -5,4 +5,6 @@ export { Engine, createEngine } from './engine';
 export { indexTree, listSourceFiles, DEFAULT_EXCLUDES } from './workspace';
 export type { IndexProgress, IndexResult, IndexOptions } from './workspace';
 export type { IndexStats } from './workspace';
-export { defaultCacheDir } from './cache';
+export { contentHash, defaultCacheDir } from './cache';
+export { buildSnapshot, engineFingerprint, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from './snapshot';
+export type { FileStamp, Snapshot } from './snapshot';

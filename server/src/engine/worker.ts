@@ -37,6 +37,8 @@ export interface JobResult {
   cached?: boolean;
   hash?: string;
   bytes?: number;
+  /** fstat of the file before it was read (for results snapshots); absent when the file could not be opened. */
+  stat?: { size: number; mtimeMs: number };
 }
 
 export interface JobRunner {
@@ -53,7 +55,8 @@ export async function createRunner(ctx: JobContext): Promise<JobRunner> {
   return {
     run(job: Job): JobResult {
       const { id, file } = job;
-      const skip = (note: string): JobResult => ({ id, file, status: 'skipped', note });
+      let stat: JobResult['stat'];
+      const skip = (note: string): JobResult => ({ id, file, status: 'skipped', note, stat });
       try {
         let buf: Buffer;
         let fd: number | undefined;
@@ -61,19 +64,21 @@ export async function createRunner(ctx: JobContext): Promise<JobRunner> {
           fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); // a FIFO named x.c must not block us
           const st = fs.fstatSync(fd);
           if (!st.isFile()) return skip('not a regular file: skipped');
+          stat = { size: st.size, mtimeMs: st.mtimeMs };
           if (st.size > max) return skip(`file is ${Math.round(st.size / 1024)} KiB, over the ${Math.round(max / 1024)} KiB limit: skipped`);
           buf = fs.readFileSync(fd);
           // A file can grow between fstat and read; the limit is about what we parse.
           if (buf.length > max) return skip(`file is ${Math.round(buf.length / 1024)} KiB, over the ${Math.round(max / 1024)} KiB limit: skipped`);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
+          stat = undefined;
           if (code === 'ENOENT') return skip('file disappeared during indexing: skipped');
           if (code === 'EISDIR') return skip('not a regular file: skipped');
           return skip(`cannot read: ${(e as Error).message}`);
         } finally {
           if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already closed */ }
         }
-        if (buf.subarray(0, 8192).includes(0)) return skip('binary file (NUL bytes): skipped');
+        if (buf.subarray(0, 8192).includes(0)) return { ...skip('binary file (NUL bytes): skipped'), hash: contentHash(buf) };
         if (job.mode === 'parse') {
           const tree = parser.parse(blankKernelC(buf.toString('utf8')).text);
           tree?.delete();
@@ -82,12 +87,12 @@ export async function createRunner(ctx: JobContext): Promise<JobRunner> {
         const hash = contentHash(buf);
         if (cache && !job.noCache) {
           const json = cache.getJson(hash);
-          if (json !== undefined) return { id, file, status: 'ok', json, cached: true, hash, bytes: buf.length };
+          if (json !== undefined) return { id, file, status: 'ok', json, cached: true, hash, bytes: buf.length, stat };
         }
         const summary = engine.summarizeSafely(file, buf.toString('utf8'));
         const json = JSON.stringify(compactSummary(summary));
         cache?.put(hash, summary, json);
-        return { id, file, status: 'ok', json, cached: false, hash, bytes: buf.length };
+        return { id, file, status: 'ok', json, cached: false, hash, bytes: buf.length, stat };
       } catch (e) {
         return skip(`internal error: indexing failed: ${(e as Error).message}`);
       }

@@ -8,6 +8,7 @@ import { parseSummary } from './cache';
 import type { Engine } from './engine';
 import { WorkerPool } from './pool';
 import { expandSummary, type FileSummary } from './summary';
+import type { FileStamp } from './snapshot';
 import type { EngineProblem } from './types';
 import { createRunner, type Job, type JobContext, type JobResult } from './worker';
 
@@ -28,6 +29,8 @@ export interface IndexOptions {
   cacheDir?: string;
   /** Abandon a file whose summary takes longer than this (worker mode). Default 120 s. */
   jobTimeoutMs?: number;
+  /** The result of listSourceFiles(roots, exclude) when the caller already has it. */
+  listing?: { files: string[]; problems: EngineProblem[] };
   /** Test hook: workers crash on a file whose path ends with this. */
   crashOn?: string;
 }
@@ -40,7 +43,13 @@ export interface IndexStats {
   /** Workers replaced after a crash or a timeout. */
   restarts: number;
 }
-export interface IndexResult { files: number; skipped: EngineProblem[]; cancelled: boolean; stats?: IndexStats }
+export interface IndexResult {
+  files: number; skipped: EngineProblem[]; cancelled: boolean; stats?: IndexStats;
+  /** Stamps of the listed files that were skipped (too big, binary), for results snapshots. */
+  skippedStamps: Map<string, FileStamp>;
+  /** Every file the listing found (indexed, skipped or left to the caller). */
+  listed: string[];
+}
 
 function excluded(rel: string, name: string, exclude: string[]): boolean {
   for (const e of exclude) {
@@ -105,8 +114,11 @@ export function readSource(file: string, maxBytes: number, problems: EngineProbl
 const IN_THREAD_BELOW = 50;
 
 export async function indexTree(engine: Engine, roots: string[], options: IndexOptions = {}): Promise<IndexResult> {
-  const { files, problems } = listSourceFiles(roots, options.exclude ?? DEFAULT_EXCLUDES);
+  const listing = options.listing ?? listSourceFiles(roots, options.exclude ?? DEFAULT_EXCLUDES);
+  const files = listing.files;
+  const problems = [...listing.problems];
   const stats: IndexStats = { summarized: 0, fromCache: 0, workers: 0, restarts: 0 };
+  const skippedStamps = new Map<string, FileStamp>();
   const total = files.length;
   const ctx: JobContext = { maxFileBytes: engine.options.maxFileBytes, extraAllocators: engine.options.extraAllocators, cacheDir: options.cacheDir };
   const todo: string[] = [];
@@ -127,8 +139,10 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
   const merge = (r: JobResult): Job | undefined => {
     if (r.status !== 'ok' || r.json === undefined) {
       problems.push({ file: r.file, message: r.note ?? 'skipped' });
+      if (r.stat) skippedStamps.set(r.file, { ...r.stat, hash: r.hash ?? '' });
       return undefined;
     }
+    const stamp = r.stat && r.hash ? { ...r.stat, hash: r.hash } : undefined;
     let s: FileSummary | undefined;
     if (r.cached) {
       s = parseSummary(r.json, r.file);
@@ -141,11 +155,11 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
       }
       stats.summarized++;
     }
-    engine.addSummary(s);
+    engine.addSummary(s, stamp);
     return undefined;
   };
   const cancelled = () => options.token?.cancelled === true;
-  const finish = (wasCancelled: boolean): IndexResult => { progress(true); return { files: done, skipped: problems, cancelled: wasCancelled, stats }; };
+  const finish = (wasCancelled: boolean): IndexResult => { progress(true); return { files: done, skipped: problems, cancelled: wasCancelled, stats, skippedStamps, listed: files }; };
 
   let pool: WorkerPool | undefined;
   const wantPool = !options.inThread && todo.length > 0 && (options.workers ? options.workers > 0 : todo.length >= IN_THREAD_BELOW);

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import type { Connection, Diagnostic, TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Engine } from '../engine';
+import { contentHash, type Engine, type FileStamp, type Finding, type Snapshot } from '../engine';
 import { toDiagnostic } from './convert';
 import { describe } from './safe';
 import type { UriMap } from './uris';
@@ -24,6 +24,33 @@ export class DocumentAnalyzer {
   private engineVersion = new Map<string, number>();
   private published = new Map<string, { version: number; json: string }>();
   private timers = new Map<string, NodeJS.Timeout>();
+  /**
+   * The last session's findings (results snapshot) while the workspace index is being built: an open document
+   * whose text is the one the snapshot saw shows them instead of what the half-loaded engine says.
+   */
+  private provisional: { byFile: Map<string, Finding[]>; hashes: Record<string, FileStamp>; checked: Map<string, number> } | undefined;
+  setProvisional(snap: Snapshot | undefined): void {
+    if (!snap) { this.provisional = undefined; return; }
+    const byFile = new Map<string, Finding[]>();
+    for (const f of snap.findings) {
+      const list = byFile.get(f.span.file);
+      if (list) list.push(f); else byFile.set(f.span.file, [f]);
+    }
+    this.provisional = { byFile, hashes: snap.files, checked: new Map() };
+  }
+
+  /** The snapshot's findings for `doc` if the snapshot saw exactly its current text. */
+  private provisionalFor(doc: TextDocument, file: string): Finding[] | undefined {
+    const p = this.provisional;
+    const st = p?.hashes[file];
+    if (!p || !st) return undefined;
+    if (p.checked.get(doc.uri) !== doc.version) {
+      if (contentHash(doc.getText()) !== st.hash) return undefined;
+      p.checked.set(doc.uri, doc.version);
+    }
+    return p.byFile.get(file) ?? [];
+  }
+
   /** Called after diagnostics were (re)published, e.g. to refresh the status counts. */
   onPublished: () => void = () => {};
 
@@ -106,7 +133,8 @@ export class DocumentAnalyzer {
     try {
       const file = this.uris.toPath(doc.uri);
       const toUri = (f: string) => this.uris.toUri(f);
-      diagnostics = engine.findings(file).filter(f => f.span.file === file).map(f => toDiagnostic(f, doc.version, toUri));
+      const found = this.provisionalFor(doc, file) ?? engine.findings(file);
+      diagnostics = found.filter(f => f.span.file === file).map(f => toDiagnostic(f, doc.version, toUri));
     } catch (e) {
       this.connection.console.error(`gfp-lens: findings for ${doc.uri} failed: ${describe(e)}`);
     }

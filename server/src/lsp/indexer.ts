@@ -1,13 +1,22 @@
 // Indexes the workspace folders in the background under LSP work-done progress, one run at a time
 // (a new run cancels the previous one), and sends the gfpLens/status notification as it goes.
 import type { Connection, WorkDoneProgressReporter } from 'vscode-languageserver/node';
-import { indexTree, listSourceFiles } from '../engine';
-import type { Engine } from '../engine';
+import { buildSnapshot, indexTree, listSourceFiles, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
+import type { Engine, EngineProblem, FileStamp, Snapshot } from '../engine';
 import { StatusNotification } from '../protocol';
 import type { StatusParams } from '../protocol';
 import { describe } from './safe';
 
-export interface IndexHooks { before(): void; after(cancelled: boolean): void; isOpen(file: string): boolean }
+export interface IndexHooks {
+  before(): void; after(cancelled: boolean): void; isOpen(file: string): boolean;
+  /** The editor's text of an open document. */
+  openText(file: string): string | undefined;
+  /** Findings of the last session, valid for the tree as it is now (shown until the index is done). */
+  provisional(snap: Snapshot): void;
+}
+
+/** A results snapshot is not used when more than this many files changed their stat (hashing them would stall the server). */
+const MAX_HASHED_AT_START = 500;
 
 export class WorkspaceIndexer {
   private current: { token: { cancelled: boolean }; done: Promise<void> } | undefined;
@@ -29,7 +38,14 @@ export class WorkspaceIndexer {
   sendStatus(): void {
     const params: StatusParams = { state: this.state, filesDone: this.filesDone, filesTotal: this.filesTotal, errors: 0, warnings: 0, hints: 0 };
     const engine = this.getEngine();
-    if (engine && this.state === 'ready') {
+    const snap = this.lastSnapshot;
+    if (snap && this.state === 'indexing') {
+      for (const f of snap.findings) {
+        if (f.severity === 'error') params.errors++;
+        else if (f.severity === 'warning') params.warnings++;
+        else params.hints++;
+      }
+    } else if (engine && this.state === 'ready') {
       try {
         for (const f of engine.findings()) {
           if (f.severity === 'error') params.errors++;
@@ -40,6 +56,51 @@ export class WorkspaceIndexer {
     }
     this.lastStatus = Date.now();
     void this.connection.sendNotification(StatusNotification, params).catch(() => {});
+  }
+
+  /** Shows the last session's findings at once when no file changed since (snapshot.ts). */
+  private useSnapshot(engine: Engine, roots: string[], exclude: string[], files: string[], hooks: IndexHooks): void {
+    const dir = this.indexOptions.cacheDir;
+    if (!dir) return;
+    try {
+      const key = snapshotKey(roots, exclude, engine.options);
+      const snap = readSnapshot(snapshotPath(dir, key), key);
+      if (!snap) return;
+      const v = verifySnapshot(snap, files, { maxHashed: MAX_HASHED_AT_START, openText: f => (hooks.isOpen(f) ? hooks.openText(f) : undefined) });
+      if (!v.ok) { this.connection.console.info(`gfp-lens: last session's results not used: ${v.reason}`); return; }
+      this.connection.console.info(`gfp-lens: showing the findings of ${snap.created} (no file changed) until indexing is done`);
+      this.lastSnapshot = snap;
+      hooks.provisional(snap);
+    } catch (e) {
+      this.connection.console.warn(`gfp-lens: reading the last session's results failed: ${describe(e)}`);
+    }
+  }
+
+  /** Findings of the last session while the current index is being built (status counts come from it). */
+  lastSnapshot: Snapshot | undefined;
+  private lastIndex: { roots: string[]; exclude: string[]; listed: string[]; stamps: Map<string, FileStamp>; skipped: EngineProblem[]; files: number } | undefined;
+
+  /** Remembers what the last complete index saw (the files a snapshot must cover). */
+  private noteIndex(roots: string[], exclude: string[], listed: string[], stamps: Map<string, FileStamp>, skipped: EngineProblem[], files: number): void {
+    this.lastIndex = { roots, exclude, listed, stamps, skipped, files };
+  }
+
+  /**
+   * Stores the findings of the whole tree for the next start. `onlyIfCurrent`: do nothing unless the engine's
+   * analysis already covers every edit (at shutdown, where a full analysis would be too slow).
+   */
+  saveSnapshot(engine: Engine, onlyIfCurrent: boolean): void {
+    const dir = this.indexOptions.cacheDir;
+    const last = this.lastIndex;
+    if (!dir || !last || (onlyIfCurrent && !engine.isCurrent)) return;
+    try {
+      const findings = engine.findings();
+      const key = snapshotKey(last.roots, last.exclude, engine.options);
+      const snap = buildSnapshot(key, last.listed, engine, last.stamps, findings, last.skipped, last.files);
+      if (snap) writeSnapshot(snapshotPath(dir, key), snap);
+    } catch (e) {
+      this.connection.console.warn(`gfp-lens: saving results for the next start failed: ${describe(e)}`);
+    }
   }
 
   async cancel(): Promise<void> {
@@ -86,13 +147,16 @@ export class WorkspaceIndexer {
         }
       }
       hooks.before();
+      const listing = listSourceFiles(roots, exclude);
       if (prune) {
-        const keep = new Set(listSourceFiles(roots, exclude).files);
+        const keep = new Set(listing.files);
         for (const f of engine.files()) if (!keep.has(f) && !hooks.isOpen(f)) engine.removeFile(f);
       }
       const started = Date.now();
+      this.useSnapshot(engine, roots, exclude, listing.files, hooks);
       const result = await indexTree(engine, roots, {
         exclude,
+        listing,
         token,
         workers: this.indexOptions.workers || undefined,
         cacheDir: this.indexOptions.cacheDir,
@@ -111,11 +175,16 @@ export class WorkspaceIndexer {
       this.filesDone = Math.max(this.filesDone, result.files);
       this.filesTotal = Math.max(this.filesTotal, this.filesDone);
       hooks.after(result.cancelled);
+      if (!result.cancelled) {
+        this.noteIndex(roots, exclude, result.listed, result.skippedStamps, result.skipped, result.files);
+        this.saveSnapshot(engine, false);
+      }
     } catch (e) {
       this.connection.console.error(`gfp-lens: indexing failed: ${describe(e)}`);
       try { hooks.after(true); } catch { /* reported above */ }
     } finally {
       reporter?.done();
+      this.lastSnapshot = undefined;
       if (this.current?.token === token) this.current = undefined;
       this.state = 'ready';
       this.sendStatus();

@@ -14,7 +14,7 @@ import type {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createEngine } from '../engine';
-import type { Engine } from '../engine';
+import type { Engine, Snapshot } from '../engine';
 import { AllocationSitesRequest, Commands } from '../protocol';
 import type { AllocationSitesParams, AllocationSitesResult } from '../protocol';
 import { FixAllKind, codeActions } from './codeActions';
@@ -59,8 +59,10 @@ export function startServer(options: StartOptions = {}): Connection {
 
   const indexHooks = {
     before: () => {},
-    after: () => { analyzer.invalidateAll(); analyzer.publishAll(); },
+    after: () => { analyzer.setProvisional(undefined); analyzer.invalidateAll(); analyzer.publishAll(); },
     isOpen: (file: string) => uris.isOpen(file),
+    openText: (file: string) => { const u = uris.toUri(file); return documents.get(u)?.getText(); },
+    provisional: (snap: Snapshot) => { analyzer.setProvisional(snap); analyzer.publishAll(); indexer.sendStatus(); },
   };
   const reindex = (prune: boolean) => {
     if (!engine || roots.length === 0) {
@@ -238,6 +240,8 @@ export function startServer(options: StartOptions = {}): Connection {
   }));
 
   connection.onShutdown(() => {
+    // findings as they are now, for the next start (only when no re-analysis is pending: shutdown must be quick)
+    if (engine && !indexer.running) indexer.saveSnapshot(engine, true);
     void indexer.cancel();
     analyzer.dispose();
     if (statusTimer) clearTimeout(statusTimer);
