@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEngine, indexTree, listSourceFiles, type Engine } from '../../server/src/engine';
+import { mulberry32, sourceFiles } from '../support/files';
 
 const fixtures = path.resolve(__dirname, '../../../test/fixtures');
 const include = path.join(fixtures, 'include');
@@ -18,6 +19,11 @@ async function fresh(dir: string, file: string, text: string): Promise<Engine> {
   await indexTree(e, [dir, include], { exclude: [], skip: (f) => f === file });
   e.updateFile(file, text);
   return e;
+}
+
+/** Every finding of every file with its severity, message and witness path. */
+function everything(e: Engine): string[] {
+  return e.findings().map((f) => `${f.id} ${f.severity} ${f.path.map((p) => `${path.basename(p.file)}:${p.line}`).join('>')} ${f.message}`);
 }
 
 const edits: Array<[string, string, (t: string) => string]> = [
@@ -45,7 +51,7 @@ for (const [kase, rel, edit] of edits) {
     const full = await fresh(dir, file, after);
     assert.deepEqual(summary(inc, file), summary(full, file));
     inc.settle();
-    assert.deepEqual(inc.findings().map((f) => f.id), full.findings().map((f) => f.id));
+    assert.deepEqual(everything(inc), everything(full), `after settle (${inc.lastSettle})`);
     inc.dispose(); full.dispose();
   });
 }
@@ -60,4 +66,64 @@ test('an interface change (new function) falls back to a full analysis', async (
   assert.equal(e.needsSettle, false);
   assert.ok(e.findings(file).length >= 0);
   e.dispose();
+});
+
+test('settle after a body edit re-propagates what the edit reaches and equals a full analysis (seeded random edits)', async () => {
+  // Each edit deletes one line that takes/releases a lock, enters/leaves RCU or irq-off, or calls a function, or
+  // swaps GFP_KERNEL/GFP_ATOMIC once: edits that change contexts in other files without changing any interface.
+  const interesting = /^\s+(spin_|raw_spin_|read_|write_|mutex_|rcu_read_|local_irq_|local_bh_|preempt_|memalloc_)\w*\(.*\);\s*$|^\s+\w+\([^;{}]*\);\s*$/;
+  const rnd = mulberry32(20261126);
+  const cases = fs.readdirSync(fixtures).filter((d) => d !== 'include' && fs.statSync(path.join(fixtures, d)).isDirectory()).sort();
+  let refreshed = 0; let edits = 0;
+  for (const kase of cases) {
+    const dir = path.join(fixtures, kase);
+    const files = sourceFiles(dir, ['.c']);
+    for (let k = 0; k < 3; k++) {
+      const file = files[Math.floor(rnd() * files.length)];
+      const before = fs.readFileSync(file, 'utf8');
+      const lines = before.split('\n');
+      const candidates = lines.map((l, i) => (interesting.test(l) ? i : -1)).filter((i) => i >= 0);
+      let after: string;
+      if (candidates.length && rnd() < 0.75) {
+        const drop = candidates[Math.floor(rnd() * candidates.length)];
+        after = lines.filter((_, i) => i !== drop).join('\n');
+      } else if (before.includes('GFP_KERNEL')) after = before.replace('GFP_KERNEL', 'GFP_ATOMIC');
+      else if (before.includes('GFP_ATOMIC')) after = before.replace('GFP_ATOMIC', 'GFP_KERNEL');
+      else continue;
+      const what = `${kase}/${path.relative(dir, file)} edit ${k}`;
+      const inc = await createEngine();
+      await indexTree(inc, [dir, include], { exclude: [] });
+      inc.updateFile(file, before);
+      inc.findings();
+      inc.updateFile(file, after);
+      const incremental = inc.needsSettle;
+      inc.settle();
+      const full = await fresh(dir, file, after);
+      assert.deepEqual(everything(inc), everything(full), `${what} (settle: ${inc.lastSettle})`);
+      edits++;
+      if (incremental && inc.lastSettle === 'refresh') refreshed++;
+      inc.dispose(); full.dispose();
+    }
+  }
+  assert.ok(edits >= 20, `only ${edits} edits were made`);
+  assert.ok(refreshed >= edits / 2, `only ${refreshed} of ${edits} edits were settled by refresh()`);
+});
+
+test('an edit in a caller changes a callee\'s finding in another file: stale until settle, then refreshed without a full run', async () => {
+  const dir = path.join(fixtures, 'irq-chain');
+  const file = path.join(dir, 'drivers/net/demo_event.c');
+  const before = fs.readFileSync(file, 'utf8');
+  const after = before.replace('dd->ring = demo_ring_grow(dd);', 'dd->ring = NULL;');
+  const inc = await createEngine();
+  await indexTree(inc, [dir, include], { exclude: [] });
+  inc.updateFile(file, before);
+  const old = everything(inc);
+  inc.updateFile(file, after);
+  const full = await fresh(dir, file, after);
+  assert.notDeepEqual(everything(full), old, 'the edit must change findings');
+  assert.notDeepEqual(everything(inc), everything(full), 'before settle, the other file still shows the old finding');
+  inc.settle();
+  assert.equal(inc.lastSettle, 'refresh');
+  assert.deepEqual(everything(inc), everything(full));
+  inc.dispose(); full.dispose();
 });

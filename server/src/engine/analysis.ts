@@ -163,9 +163,15 @@ export class Analysis {
     const idx = this.summaries.findIndex((x) => x.file === summary.file);
     if (idx < 0 || Analysis.interfaceKey(this.summaries[idx]) !== Analysis.interfaceKey(summary)) return false;
     const old = this.summaries[idx];
-    this.summaries[idx] = summary;
     const nodes = [...(this.nodesByFile.get(summary.file) ?? [])];
     if (nodes.length !== summary.functions.length) return false;
+    this.summaries[idx] = summary;
+    // what refresh() must revisit: this file's functions, every function they called or registered before the edit
+    const oldIds = nodes.map((n) => n.id);
+    const flowsBefore = this.flowSignature(oldIds);
+    const dropsBefore = this.dropSignature(nodes);
+    const sigBefore = nodes.map((n) => this.propagationSignature(n));
+    const oldTargets = oldIds.map((id) => this.calleesAndRegistered([id]));
     // functions keep their order within the file when the interface is equal
     const oldFns = old.functions;
     nodes.sort((a, b) => oldFns.indexOf(a.fn) - oldFns.indexOf(b.fn));
@@ -199,8 +205,115 @@ export class Analysis {
     this.bfs(queue, ids);
     this.findings = this.findings.filter((f) => !ids.has(f.site.node.id));
     this.evaluate(nodes);
+    // only functions whose outgoing propagation changed feed refresh(), with what they reached before and now
+    nodes.forEach((n, i) => {
+      if (this.propagationSignature(n) === sigBefore[i]) return;
+      this.pending.add(n.id);
+      for (const id of oldTargets[i]) this.pending.add(id);
+      for (const id of this.calleesAndRegistered([n.id])) this.pending.add(id);
+    });
+    // changes that reach upstream (callers' gfp flows, whether a call may drop the caller's lock) need a full run
+    if (this.flowSignature(oldIds) !== flowsBefore || this.dropSignature(nodes) !== dropsBefore) this.needsFullRun = true;
     return true;
   }
+
+  /** Functions whose contexts may be stale after replaceFile() (refresh() recomputes them and what they reach). */
+  private pending = new Set<number>();
+  /** Set when an edit changed something upstream of the edited file: refresh() cannot be exact then. */
+  private needsFullRun = false;
+
+  /** Targets of the edges and of the callback registrations of these functions. */
+  private calleesAndRegistered(ids: number[]): number[] {
+    const out: number[] = [];
+    for (const id of ids) {
+      for (const e of this.edges.get(id) ?? []) for (const t of e.targets) out.push(t.id);
+      const n = this.nodes[id];
+      for (const { ref } of this.regByNode.get(id) ?? []) for (const t of this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES)) out.push(t.id);
+    }
+    return out;
+  }
+
+  /**
+   * Everything a function passes on to its callees: its contexts, and per edge the targets and the lock/scope state
+   * with line numbers (they appear in callees' descriptions and paths). Equal before and after an edit: nothing
+   * downstream of the function can change.
+   */
+  private propagationSignature(n: FnNode): string {
+    const loc = (l: Loc | undefined) => (l ? `${l.line}:${l.col}` : '');
+    const ctxs = (this.ctxs.get(n.id) ?? []).map((c) => `${c.kind}/${c.scope}/${c.lost}/${c.req}/${c.depth}/${c.confidence}/${c.description}`).join(';');
+    const edges = (this.edges.get(n.id) ?? []).map((e) => {
+      const st = e.site.state;
+      return `${e.kind}:${e.label}:${e.confidence}:${e.targets.map((t) => t.id).join(',')}@${loc(e.site)}:${st.held.map((h) => `${h.kind}${h.key}${loc(h)}${h.text}`).join('|')}:${st.released}:${st.scope ? st.scope.kind + loc(st.scope) : ''}:${st.maySleepReq}:${st.nofsTxn ? loc(st.nofsTxn) + st.nofsTxn.text : ''}`;
+    }).join(';');
+    const regs = (this.regByNode.get(n.id) ?? []).map((r) => `${r.ref}@${loc(r.c)}`).join(';');
+    return `${n.fn.line}:${n.fn.col}|${ctxs}|${edges}|${regs}`;
+  }
+
+  /** The gfp-parameter flows of these functions, as a comparable string. */
+  private flowSignature(ids: number[]): string {
+    return JSON.stringify(ids.map((id) => [...(this.flows.get(id) ?? new Map<number, FlowRec[]>())].map(([q, recs]) => [q, recs.map((r) => [
+      r.clear, r.add, r.held ? [r.held.file, r.held.line] : 0, r.scope ?? '', r.released, !!r.dropsLock, r.alloc.file, r.steps.map((x) => `${x.file}:${x.line}:${x.character}:${x.text}`),
+    ])])));
+  }
+
+  /** Whether each of these functions may release its caller's lock (what callers' propagation depends on). */
+  private dropSignature(nodes: FnNode[]): string {
+    return nodes.map((n) => `${n.fn.releasesCallerLock ? 1 : 0}${this.mayDropCallerLock(n, 2) ? 1 : 0}`).join('');
+  }
+
+  /**
+   * Brings the contexts and findings of everything an edit can reach up to date after replaceFile(): every function
+   * reachable from the edited files' functions (and from what they called or registered before the edit) is
+   * re-propagated from its unchanged callers and its roots. Returns false when only a full run is exact (an edit
+   * changed gfp flows or lock dropping that callers depend on); nothing is changed then.
+   */
+  refresh(): boolean {
+    if (this.needsFullRun) return false;
+    if (!this.pending.size) return true;
+    const reach = new Set<number>();
+    const stack = [...this.pending];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (reach.has(id)) continue;
+      reach.add(id);
+      for (const e of this.edges.get(id) ?? []) for (const t of e.targets) if (!reach.has(t.id)) stack.push(t.id);
+    }
+    this.pending.clear();
+    this.callerDropMemo.clear();
+    for (const id of reach) this.ctxs.delete(id);
+    // Records are processed by depth (a full run's queue is in depth order too: a function keeps the first record of
+    // each kind it gets, so the shortest one must come first). Contexts come from the roots and from callers outside.
+    const buckets: CtxRec[][] = [];
+    const queue = { push: (x: CtxRec) => (buckets[x.depth] ??= []).push(x) } as unknown as CtxRec[];
+    this.seed(reach, queue);
+    const ids = [...reach].sort((a, b) => a - b);
+    // steps from callers outside, taken at their depth (not before shorter paths from inside)
+    const outside: Array<Array<[CtxRec, Edge, FnNode]>> = [];
+    for (const id of ids) {
+      const t = this.nodes[id];
+      for (const [edge, from] of this.callers.get(id) ?? []) {
+        if (reach.has(from.id)) continue;
+        for (const x of this.ctxs.get(from.id) ?? []) (outside[x.depth] ??= []).push([x, edge, t]);
+      }
+    }
+    for (let d = 0; d < buckets.length || d < outside.length; d++) {
+      for (const [x, edge, t] of outside[d] ?? []) this.step(x, edge, [t], queue);
+      const b = buckets[d] ?? [];
+      for (let i = 0; i < b.length; i++) {
+        const x = b[i];
+        for (const e of this.edges.get(x.node.id) ?? []) {
+          const targets = e.targets.filter((t) => reach.has(t.id));
+          if (targets.length) this.step(x, e, targets, queue);
+        }
+      }
+    }
+    this.findings = this.findings.filter((f) => !reach.has(f.site.node.id));
+    this.evaluate(ids.map((id) => this.nodes[id]));
+    this.lastRefreshSize = reach.size;
+    return true;
+  }
+  /** Functions re-propagated by the last refresh() (for logs and benchmarks). */
+  lastRefreshSize = 0;
 
   // ---------- indexing ----------
   private index(): void {

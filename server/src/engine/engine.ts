@@ -61,14 +61,30 @@ export class Engine {
   private reusedFiles = new Set<string>();
   /** Runs the full global analysis if incremental updates left other files' results stale. */
   settle(): void {
-    // summaries built by re-walking one function are replaced by whole-file ones (a safety net: they should be equal)
+    // summaries built by re-walking one function are checked against whole-file ones (a safety net: they should be
+    // equal); a difference replaces the summary and makes the refresh a full analysis
+    let full = false;
     for (const file of this.reusedFiles) {
       const e = this.entries.get(file);
-      if (e?.reused && e.text !== undefined) { this.entries.set(file, { summary: this.summarizeSafely(file, e.text), text: e.text }); this.stale = true; }
+      if (!e?.reused || e.text === undefined) continue;
+      const whole = this.summarizeSafely(file, e.text);
+      if (JSON.stringify(whole) !== JSON.stringify(e.summary)) { this.entries.set(file, { summary: whole, text: e.text }); full = true; } else e.reused = false;
     }
     this.reusedFiles.clear();
-    if (this.stale) { this.invalidate(); this.analyze(); }
+    if (!this.stale) return;
+    // Re-propagate what the edits can reach; a full analysis only when that cannot be exact.
+    if (!full && this.analysis?.refresh()) {
+      this.stale = false;
+      this.lastSettle = 'refresh';
+      this.groupFindings(this.analysis);
+      return;
+    }
+    this.lastSettle = 'full';
+    this.invalidate();
+    this.analyze();
   }
+  /** How the last settle() brought the analysis up to date (for tests and logs). */
+  lastSettle: 'refresh' | 'full' | undefined;
 
   /** The summary of `text` from the previous one when the edit stays inside one function body; undefined otherwise. */
   private reuseSafely(prev: FileSummary, prevText: string, text: string): FileSummary | undefined {
@@ -138,14 +154,17 @@ export class Engine {
       const a = new Analysis([...this.entries.values()].map((f) => f.summary), { extraRoots: this.options.extraRoots });
       try { a.run(); } catch (e) { this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` }); }
       this.analysis = a;
-      this.byFile = new Map();
-      for (const f of a.findings) {
-        const list = this.byFile.get(f.site.node.file) ?? [];
-        list.push(f);
-        this.byFile.set(f.site.node.file, list);
-      }
+      this.groupFindings(a);
     }
     return this.analysis;
+  }
+
+  private groupFindings(a: Analysis): void {
+    this.byFile = new Map();
+    for (const f of a.findings) {
+      const list = this.byFile.get(f.site.node.file);
+      if (list) list.push(f); else this.byFile.set(f.site.node.file, [f]);
+    }
   }
 
   private keep(f: RawFinding): boolean {
