@@ -212,6 +212,22 @@ async function main(): Promise<void> {
       }
       engine.updateFile(target, base);
     }
+    // 5b. The cross-file refresh that follows when typing pauses (settle), for one edit that adds a line and one that does not.
+    if (fn) {
+      const at = fn.bodyStart + 1;
+      const cases: Array<[string, string]> = [['edit adds a line', base.slice(0, at) + '\n\t(void)0;' + base.slice(at)], ['edit within a line', base.slice(0, at) + ' (void)0;' + base.slice(at)]];
+      for (const [label, text] of cases) {
+        engine.updateFile(target, base); engine.findings(target); if (engine.needsSettle) engine.settle();
+        engine.updateFile(target, text); engine.findings(target);
+        const t0 = performance.now();
+        engine.settle();
+        const ms = performance.now() - t0;
+        const how = engine.lastSettle === 'refresh' ? `refresh of ${engine.lastSettleFunctions} functions` : 'full analysis';
+        (out.settle as unknown[] | undefined)?.push({ label, ms, how }) ?? (out.settle = [{ label, ms, how }]);
+        row(`settle after one ${label}`, `${secs(ms)} (${how})`);
+      }
+      engine.updateFile(target, base); engine.findings(target); if (engine.needsSettle) engine.settle();
+    }
     out.editFile = target; out.editFn = fn?.name; out.editCount = lat.length;
     out.editP50 = pct(lat, 50); out.editP95 = pct(lat, 95);
     row('edit -> diagnostics', `p50 ${msf(out.editP50 as number)}, p95 ${msf(out.editP95 as number)} over ${lat.length} edits in ${fn?.name ?? '?'}() of ${path.relative(process.cwd(), target)}`);

@@ -8,7 +8,12 @@ import { ATOMIC_REGISTRATIONS, FIELD_ROOTS, HANDOFFS, type ScopeKind } from './k
 import type { AllocSite, Binding, CallSite, FileSummary, FnSummary, LockRef, Loc, ScopeRef, SiteState, SleepSite } from './summary';
 import { RULES, type Confidence, type ContextKind, type PathStep, type RuleId, type Severity, type StepKind } from './types';
 
-export interface FnNode { id: number; file: string; fn: FnSummary; summary: FileSummary }
+export interface FnNode {
+  id: number; file: string; fn: FnSummary; summary: FileSummary;
+  /** [this node], shared by every edge and lookup with this node as the only target (millions of them). */
+  one?: FnNode[];
+}
+const one = (n: FnNode): FnNode[] => (n.one ??= [n]);
 
 type ScopeState = ScopeKind | 'none';
 
@@ -269,7 +274,7 @@ export class Analysis {
    */
   refresh(): boolean {
     if (this.needsFullRun) return false;
-    if (!this.pending.size) return true;
+    if (!this.pending.size) { this.lastRefreshSize = 0; return true; }
     const reach = new Set<number>();
     const stack = [...this.pending];
     while (stack.length) {
@@ -378,7 +383,7 @@ export class Analysis {
 
   resolveName(file: string, name: string): FnNode[] {
     const local = this.byFile.get(file)?.get(name);
-    if (local) return [local];
+    if (local) return one(local);
     const global = this.byName.get(name);
     const found = global && global.length ? global : this.headerStatic.get(name) ?? [];
     // code under arch/X never calls into arch/Y (not even when arch/Y has the only global definition: then the
@@ -387,8 +392,9 @@ export class Analysis {
     if (!arch) return found;
     const archOk = (n: FnNode) => { const a = archOf(n.file); return !a || a === arch; };
     const mine = found.filter(archOk);
-    if (mine.length || found !== global) return mine;
-    return (this.headerStatic.get(name) ?? []).filter(archOk);
+    if (mine.length || found !== global) return mine.length === 1 ? one(mine[0]) : mine;
+    const fallback = (this.headerStatic.get(name) ?? []).filter(archOk);
+    return fallback.length === 1 ? one(fallback[0]) : fallback;
   }
 
   functionsOf(file: string): FnNode[] { return [...(this.byFile.get(file)?.values() ?? [])]; }

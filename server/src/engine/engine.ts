@@ -76,6 +76,7 @@ export class Engine {
     if (!full && this.analysis?.refresh()) {
       this.stale = false;
       this.lastSettle = 'refresh';
+      this.lastSettleFunctions = this.analysis.lastRefreshSize;
       this.groupFindings(this.analysis);
       return;
     }
@@ -85,6 +86,8 @@ export class Engine {
   }
   /** How the last settle() brought the analysis up to date (for tests and logs). */
   lastSettle: 'refresh' | 'full' | undefined;
+  /** Functions re-propagated by the last settle() when it was a refresh. */
+  lastSettleFunctions = 0;
 
   /** The summary of `text` from the previous one when the edit stays inside one function body; undefined otherwise. */
   private reuseSafely(prev: FileSummary, prevText: string, text: string): FileSummary | undefined {

@@ -157,6 +157,8 @@ export interface FileSummary {
 export const EMPTY_STATE: SiteState = Object.freeze({ held: Object.freeze([]) as unknown as LockRef[], released: 0 }) as SiteState;
 /** The arguments of a call none of whose arguments matter (shared, frozen). */
 export const EMPTY_ARGS: Array<ArgSummary | null> = Object.freeze([]) as unknown as Array<ArgSummary | null>;
+/** Shared frozen empty list for the many functions without allocations, sleeps, scope issues, calls or parameters. */
+const EMPTY_LIST: never[] = Object.freeze([]) as unknown as never[];
 const PARAMS: [Param, Param] = [Object.freeze({ name: '', type: '', isGfp: false }), Object.freeze({ name: '', type: '', isGfp: true })];
 
 const isEmptyState = (st: SiteState): boolean => st === EMPTY_STATE || (st.held.length === 0 && st.released === 0 && Object.keys(st).length === 2);
@@ -200,10 +202,12 @@ export function expandSummary(s: Record<string, unknown>): void {
   for (const fn of s.functions as Array<Record<string, unknown>>) {
     if (typeof fn !== 'object' || fn === null) continue;
     if (typeof fn.name === 'string') fn.name = intern(fn.name);
-    if (Array.isArray(fn.params)) fn.params = fn.params.map((p) => (p === 1 ? PARAMS[1] : p === 0 ? PARAMS[0] : p));
+    if (Array.isArray(fn.params)) fn.params = fn.params.length ? fn.params.map((p) => (p === 1 ? PARAMS[1] : p === 0 ? PARAMS[0] : p)) : EMPTY_LIST;
+    if (Array.isArray(fn.scopeIssues) && !fn.scopeIssues.length) fn.scopeIssues = EMPTY_LIST;
     for (const k of ['calls', 'allocs', 'sleeps']) {
       const list = fn[k];
       if (!Array.isArray(list)) continue;
+      if (!list.length) { fn[k] = EMPTY_LIST; continue; }
       for (const c of list as Array<Record<string, unknown>>) {
         if (typeof c !== 'object' || c === null) continue;
         if (c.state === undefined) c.state = EMPTY_STATE;
