@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine, indexTree, listSourceFiles, type Engine } from '../../server/src/engine';
 import { mulberry32, sourceFiles } from '../support/files';
@@ -126,4 +127,56 @@ test('an edit in a caller changes a callee\'s finding in another file: stale unt
   assert.equal(inc.lastSettle, 'refresh');
   assert.deepEqual(everything(inc), everything(full));
   inc.dispose(); full.dispose();
+});
+
+test('an edit to a gfp-passing helper updates its callers in other files at settle, without a full run', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-flows-'));
+  const helper = path.join(dir, 'helper.c');
+  const helperText = [
+    '#include <linux/slab.h>',
+    'void *demo_get_buf(size_t len, gfp_t gfp)',
+    '{',
+    '\treturn kmalloc(len, gfp);',
+    '}',
+    'void *demo_get_zeroed(size_t len, gfp_t gfp)',
+    '{',
+    '\treturn demo_get_buf(len, gfp | __GFP_ZERO);',
+    '}',
+    '',
+  ].join('\n');
+  fs.writeFileSync(helper, helperText);
+  fs.writeFileSync(path.join(dir, 'user.c'), [
+    '#include <linux/spinlock.h>',
+    'void *demo_get_zeroed(size_t len, gfp_t gfp);',
+    'static DEFINE_SPINLOCK(demo_lock);',
+    'void *demo_user(void)',
+    '{',
+    '\tvoid *p;',
+    '\tspin_lock(&demo_lock);',
+    '\tp = demo_get_zeroed(32, GFP_KERNEL);',
+    '\tspin_unlock(&demo_lock);',
+    '\treturn p;',
+    '}',
+    '',
+  ].join('\n'));
+  try {
+    const variants: Array<[string, string]> = [
+      ['lines added above the allocation', helperText.replace('{\n\treturn kmalloc', '{\n\n\n\treturn kmalloc')],
+      ['the helper masks out direct reclaim', helperText.replace('kmalloc(len, gfp)', 'kmalloc(len, gfp & ~__GFP_DIRECT_RECLAIM)')],
+    ];
+    for (const [what, after] of variants) {
+      const inc = await createEngine();
+      await indexTree(inc, [dir, include], { exclude: [] });
+      inc.updateFile(helper, helperText);
+      const before = everything(inc);
+      assert.ok(before.some((f) => f.includes('atomic-alloc') && f.includes('user.c')), before.join('\n'));
+      inc.updateFile(helper, after);
+      inc.settle();
+      const full = await fresh(dir, helper, after);
+      assert.notDeepEqual(everything(full), before, `${what}: the edit must change the caller's finding`);
+      assert.equal(inc.lastSettle, 'refresh', what);
+      assert.deepEqual(everything(inc), everything(full), what);
+      inc.dispose(); full.dispose();
+    }
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });

@@ -197,17 +197,7 @@ export class Analysis {
     this.computeFlows(nodes);
     for (const n of nodes) this.sites.delete(n.id);
     this.collectSites(nodes);
-    for (const n of nodes) this.ctxs.delete(n.id);
-    const queue: CtxRec[] = [];
-    this.seed(ids, queue);
-    // contexts arriving from callers outside the file
-    for (const t of nodes) {
-      for (const [edge, from] of this.callers.get(t.id) ?? []) {
-        if (ids.has(from.id)) continue;
-        for (const x of this.ctxs.get(from.id) ?? []) this.step(x, edge, [t], queue);
-      }
-    }
-    this.bfs(queue, ids);
+    this.repropagate(ids);
     this.findings = this.findings.filter((f) => !ids.has(f.site.node.id));
     this.evaluate(nodes);
     // only functions whose outgoing propagation changed feed refresh(), with what they reached before and now
@@ -218,7 +208,9 @@ export class Analysis {
       for (const id of this.calleesAndRegistered([n.id])) this.pending.add(id);
     });
     // changes that reach upstream (callers' gfp flows, whether a call may drop the caller's lock) need a full run
-    if (this.flowSignature(oldIds) !== flowsBefore || this.dropSignature(nodes) !== dropsBefore) this.needsFullRun = true;
+    if (this.dropSignature(nodes) !== dropsBefore) this.needsFullRun = true;
+    // callers' gfp flows and flow sites are rebuilt by refresh()
+    if (this.flowSignature(oldIds) !== flowsBefore) for (const id of oldIds) this.flowsChanged.add(id);
     return true;
   }
 
@@ -226,6 +218,33 @@ export class Analysis {
   private pending = new Set<number>();
   /** Set when an edit changed something upstream of the edited file: refresh() cannot be exact then. */
   private needsFullRun = false;
+  /** Edited functions whose gfp-parameter flows changed since the last full run or refresh (callers depend on them). */
+  private flowsChanged = new Set<number>();
+
+  /**
+   * Rebuilds the flows of every caller that passes its own gfp parameter on to a changed function (transitively),
+   * and the sites of their direct callers, where flow sites live. Returns the functions whose sites were rebuilt.
+   */
+  private refreshFlows(): Set<number> {
+    const upstream = new Set<number>(this.flowsChanged);
+    const stack = [...this.flowsChanged];
+    while (stack.length) {
+      const id = stack.pop()!;
+      for (const [edge, from] of this.callers.get(id) ?? []) {
+        if (edge.kind !== 'call' || upstream.has(from.id) || !from.fn.params.some((p) => p.isGfp)) continue;
+        upstream.add(from.id);
+        stack.push(from.id);
+      }
+    }
+    const order = (ids: Iterable<number>) => [...ids].sort((a, b) => a - b).map((id) => this.nodes[id]);
+    for (const id of upstream) this.flows.delete(id);
+    this.computeFlows(order(upstream));
+    const resited = new Set<number>(upstream);
+    for (const id of upstream) for (const from of (this.callers.get(id) ?? new Map<Edge, FnNode>()).values()) resited.add(from.id);
+    for (const id of resited) this.sites.delete(id);
+    this.collectSites(order(resited));
+    return resited;
+  }
 
   /** Targets of the edges and of the callback registrations of these functions. */
   private calleesAndRegistered(ids: number[]): number[] {
@@ -269,13 +288,28 @@ export class Analysis {
   /**
    * Brings the contexts and findings of everything an edit can reach up to date after replaceFile(): every function
    * reachable from the edited files' functions (and from what they called or registered before the edit) is
-   * re-propagated from its unchanged callers and its roots. Returns false when only a full run is exact (an edit
-   * changed gfp flows or lock dropping that callers depend on); nothing is changed then.
+   * re-propagated from its unchanged callers and its roots; callers whose gfp flows depend on an edited function get
+   * their flows and flow sites rebuilt. Returns false when only a full run is exact (an edit changed whether a
+   * function may drop its caller's lock, which callers' propagation depends on); nothing is changed then.
    */
   refresh(): boolean {
     if (this.needsFullRun) return false;
-    if (!this.pending.size) { this.lastRefreshSize = 0; return true; }
+    const resited = this.flowsChanged.size ? this.refreshFlows() : new Set<number>();
+    this.flowsChanged.clear();
+    const reach = this.refreshContexts();
+    const all = [...new Set([...resited, ...reach])].sort((a, b) => a - b);
+    this.lastRefreshSize = all.length;
+    if (!all.length) return true;
+    const redo = new Set(all);
+    this.findings = this.findings.filter((f) => !redo.has(f.site.node.id));
+    this.evaluate(all.map((id) => this.nodes[id]));
+    return true;
+  }
+
+  /** Recomputes the contexts of everything reachable from the pending functions; returns those functions. */
+  private refreshContexts(): Set<number> {
     const reach = new Set<number>();
+    if (!this.pending.size) return reach;
     const stack = [...this.pending];
     while (stack.length) {
       const id = stack.pop()!;
@@ -285,19 +319,27 @@ export class Analysis {
     }
     this.pending.clear();
     this.callerDropMemo.clear();
-    for (const id of reach) this.ctxs.delete(id);
+    this.repropagate(reach);
+    return reach;
+  }
+  /**
+   * Recomputes the contexts of `set` from the roots arriving there and from the contexts of callers outside it,
+   * by depth as a full run does (a function keeps the first record of each kind it gets: the shortest comes first).
+   */
+  private repropagate(set: Set<number>): void {
+    for (const id of set) this.ctxs.delete(id);
     // Records are processed by depth (a full run's queue is in depth order too: a function keeps the first record of
     // each kind it gets, so the shortest one must come first). Contexts come from the roots and from callers outside.
     const buckets: CtxRec[][] = [];
     const queue = { push: (x: CtxRec) => (buckets[x.depth] ??= []).push(x) } as unknown as CtxRec[];
-    this.seed(reach, queue);
-    const ids = [...reach].sort((a, b) => a - b);
+    this.seed(set, queue);
+    const ids = [...set].sort((a, b) => a - b);
     // steps from callers outside, taken at their depth (not before shorter paths from inside)
     const outside: Array<Array<[CtxRec, Edge, FnNode]>> = [];
     for (const id of ids) {
       const t = this.nodes[id];
       for (const [edge, from] of this.callers.get(id) ?? []) {
-        if (reach.has(from.id)) continue;
+        if (set.has(from.id)) continue;
         for (const x of this.ctxs.get(from.id) ?? []) (outside[x.depth] ??= []).push([x, edge, t]);
       }
     }
@@ -307,16 +349,13 @@ export class Analysis {
       for (let i = 0; i < b.length; i++) {
         const x = b[i];
         for (const e of this.edges.get(x.node.id) ?? []) {
-          const targets = e.targets.filter((t) => reach.has(t.id));
+          const targets = e.targets.filter((t) => set.has(t.id));
           if (targets.length) this.step(x, e, targets, queue);
         }
       }
     }
-    this.findings = this.findings.filter((f) => !reach.has(f.site.node.id));
-    this.evaluate(ids.map((id) => this.nodes[id]));
-    this.lastRefreshSize = reach.size;
-    return true;
   }
+
   /** Functions re-propagated by the last refresh() (for logs and benchmarks). */
   lastRefreshSize = 0;
 
