@@ -618,7 +618,11 @@ export class Analysis {
     const same = list.find((c) => c.kind === rec.kind && c.scope === rec.scope && c.lost === rec.lost && c.req === rec.req);
     if (same) {
       same.arrivals++;
-      if (CONF_ORDER[rec.confidence] > CONF_ORDER[same.confidence] && rec.depth <= same.depth + 2) {
+      // Among equally short records the surer one wins, then the smaller origin, whatever order they arrived in
+      // (full runs, refreshes and single-file updates then agree): records of one depth all arrive before any of
+      // them is propagated, and a shorter one always arrives first.
+      if (rec.depth === same.depth && (CONF_ORDER[rec.confidence] > CONF_ORDER[same.confidence]
+        || (rec.confidence === same.confidence && tieKey(rec) < tieKey(same)))) {
         Object.assign(same, rec, { arrivals: same.arrivals, node });
       }
       return;
@@ -949,6 +953,11 @@ export class Analysis {
 }
 
 // ---------- helpers ----------
+/** Canonical order among equally short, equally sure records of one kind: by description, then by where they came from. */
+function tieKey(r: Omit<CtxRec, 'arrivals' | 'node'>): string {
+  const from = r.via ? `${r.via.from.file}:${r.via.site.offset}` : r.steps.map((s) => `${s.file}:${s.line}:${s.character}`).join(',');
+  return `${r.description}\u0000${from}`;
+}
 const NO_STEPS: PathStep[] = [];
 /** Kernel convention: ALL_CAPS names are macros. */
 const MACRO_NAME = /^[A-Z][A-Z0-9_]*$/;
