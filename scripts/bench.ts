@@ -213,6 +213,8 @@ async function main(): Promise<void> {
       engine.updateFile(target, base);
     }
     // 5b. The cross-file refresh that follows when typing pauses (settle), for one edit that adds a line and one that does not.
+    out.peakRssBeforeSettleMB = process.resourceUsage().maxRSS / 1024;
+    row('peak RSS so far', `${(out.peakRssBeforeSettleMB as number).toFixed(0)} MB (indexing, analysis, edits)`);
     if (fn) {
       const at = fn.bodyStart + 1;
       const cases: Array<[string, string]> = [['edit adds a line', base.slice(0, at) + '\n\t(void)0;' + base.slice(at)], ['edit within a line', base.slice(0, at) + ' (void)0;' + base.slice(at)]];
