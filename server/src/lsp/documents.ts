@@ -3,7 +3,9 @@
 // newest text (ensureCurrent, synchronous, so nothing can interleave between update and query; the
 // engine keeps the text of open files and indexing never overwrites them);
 // (2) diagnostics are only ever published for the version the engine analysed, which is the newest
-// open version, tagged with that version; (3) a closed document leaves no diagnostics behind.
+// open version, tagged with that version (while the workspace index loads, a version whose text hashes to
+// what the last session's results snapshot saw may show that snapshot's findings instead); (3) a closed
+// document leaves no diagnostics behind.
 import * as fs from 'node:fs';
 import type { Connection, Diagnostic, TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';

@@ -1,5 +1,7 @@
 // Indexes the workspace folders in the background under LSP work-done progress, one run at a time
-// (a new run cancels the previous one), and sends the gfpLens/status notification as it goes.
+// (a new run cancels the previous one), and sends the gfpLens/status notification as it goes. Before a run it
+// offers the last session's results snapshot when no file changed (shown until the run is done); after a
+// complete run, and at shutdown when the analysis is current, it stores a new one (engine/snapshot.ts).
 import type { Connection, WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import { buildSnapshot, indexTree, listSourceFiles, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
 import type { Engine, EngineProblem, FileStamp, Snapshot } from '../engine';
