@@ -171,17 +171,17 @@ export class Analysis {
     const nodes = [...(this.nodesByFile.get(summary.file) ?? [])];
     if (nodes.length !== summary.functions.length) return false;
     this.summaries[idx] = summary;
-    // what refresh() must revisit: this file's functions, every function they called or registered before the edit
+    // functions keep their order within the file when the interface is equal
+    const oldFns = old.functions;
+    nodes.sort((a, b) => oldFns.indexOf(a.fn) - oldFns.indexOf(b.fn));
+    // what refresh() may have to revisit, seen before the edit (compared with the same after it, below)
     const oldIds = nodes.map((n) => n.id);
     const flowsBefore = this.flowSignature(oldIds);
     const dropsBefore = this.dropSignature(nodes);
     const sigBefore = nodes.map((n) => this.propagationSignature(n));
     const oldTargets = oldIds.map((id) => this.calleesAndRegistered([id]));
-    // functions keep their order within the file when the interface is equal
-    const oldFns = old.functions;
-    nodes.sort((a, b) => oldFns.indexOf(a.fn) - oldFns.indexOf(b.fn));
     nodes.forEach((n, i) => { n.fn = summary.functions[i]; n.summary = summary; });
-    const ids = new Set(nodes.map((n) => n.id));
+    const ids = new Set(oldIds);
     // which calls may drop a caller's lock: this file's own entries are recomputed; everyone's when a function of
     // this file changed whether it releases a lock it did not take
     if (oldFns.some((f, i) => !!f.releasesCallerLock !== !!summary.functions[i].releasesCallerLock)) this.callerDropMemo.clear();

@@ -4,7 +4,7 @@
 // complete run, and at shutdown when the analysis is current, it stores a new one (engine/snapshot.ts).
 import type { Connection, WorkDoneProgressReporter } from 'vscode-languageserver/node';
 import { buildSnapshot, indexTree, listSourceFiles, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
-import type { Engine, EngineProblem, FileStamp, Snapshot } from '../engine';
+import type { Engine, EngineProblem, FileStamp, Finding, Snapshot } from '../engine';
 import { StatusNotification } from '../protocol';
 import type { StatusParams } from '../protocol';
 import { describe } from './safe';
@@ -40,20 +40,18 @@ export class WorkspaceIndexer {
   sendStatus(): void {
     const params: StatusParams = { state: this.state, filesDone: this.filesDone, filesTotal: this.filesTotal, errors: 0, warnings: 0, hints: 0 };
     const engine = this.getEngine();
-    const snap = this.lastSnapshot;
-    if (snap && this.state === 'indexing') {
-      for (const f of snap.findings) {
+    const count = (findings: Finding[]) => {
+      for (const f of findings) {
         if (f.severity === 'error') params.errors++;
         else if (f.severity === 'warning') params.warnings++;
         else params.hints++;
       }
-    } else if (engine && this.state === 'ready') {
+    };
+    const snap = this.lastSnapshot;
+    if (snap && this.state === 'indexing') count(snap.findings);
+    else if (engine && this.state === 'ready') {
       try {
-        for (const f of engine.findings()) {
-          if (f.severity === 'error') params.errors++;
-          else if (f.severity === 'warning') params.warnings++;
-          else params.hints++;
-        }
+        count(engine.findings());
       } catch (e) { this.connection.console.error(`gfp-lens: counting findings failed: ${describe(e)}`); }
     }
     this.lastStatus = Date.now();
@@ -80,12 +78,8 @@ export class WorkspaceIndexer {
 
   /** Findings of the last session while the current index is being built (status counts come from it). */
   lastSnapshot: Snapshot | undefined;
+  /** What the last complete index saw (the files a snapshot must cover). */
   private lastIndex: { roots: string[]; exclude: string[]; listed: string[]; stamps: Map<string, FileStamp>; skipped: EngineProblem[]; files: number } | undefined;
-
-  /** Remembers what the last complete index saw (the files a snapshot must cover). */
-  private noteIndex(roots: string[], exclude: string[], listed: string[], stamps: Map<string, FileStamp>, skipped: EngineProblem[], files: number): void {
-    this.lastIndex = { roots, exclude, listed, stamps, skipped, files };
-  }
 
   /**
    * Stores the findings of the whole tree for the next start. `onlyIfCurrent`: do nothing unless the engine's
@@ -178,7 +172,7 @@ export class WorkspaceIndexer {
       this.filesTotal = Math.max(this.filesTotal, this.filesDone);
       hooks.after(result.cancelled);
       if (!result.cancelled) {
-        this.noteIndex(roots, exclude, result.listed, result.skippedStamps, result.skipped, result.files);
+        this.lastIndex = { roots, exclude, listed: result.listed, stamps: result.skippedStamps, skipped: result.skipped, files: result.files };
         this.saveSnapshot(engine, false);
       }
     } catch (e) {
