@@ -130,7 +130,7 @@ export class Analysis {
     this.collectSites(this.nodes);
     const queue: CtxRec[] = [];
     this.seed(null, queue);
-    this.bfs(queue, null);
+    this.bfs(queue);
     this.evaluate(this.nodes);
   }
 
@@ -763,14 +763,11 @@ export class Analysis {
     }
   }
 
-  /** Breadth-first propagation (queue order = roots in sorted order, then by depth); optionally only into `restrict`. */
-  private bfs(queue: CtxRec[], restrict: Set<number> | null): void {
+  /** Breadth-first propagation over the whole graph (queue order = roots in sorted order, then by depth); repropagate() does a part. */
+  private bfs(queue: CtxRec[]): void {
     for (let qi = 0; qi < queue.length; qi++) {
       const x = queue[qi];
-      for (const e of this.edges.get(x.node.id) ?? []) {
-        const targets = restrict ? e.targets.filter((t) => restrict.has(t.id)) : e.targets;
-        if (targets.length) this.step(x, e, targets, queue);
-      }
+      for (const e of this.edges.get(x.node.id) ?? []) if (e.targets.length) this.step(x, e, e.targets, queue);
     }
   }
 

@@ -8,8 +8,7 @@ import { createParser, type CParser } from './parser';
 import { compactSummary, expandSummary, type FileSummary } from './summary';
 import { summarize } from './summarize';
 import { reuseSummary } from './incremental';
-import { contentHash } from './cache';
-import type { FileStamp } from './snapshot';
+import { textStamp, type FileStamp } from './snapshot';
 import {
   RULES, type AllocationInfo, type Confidence, type Fix, type ContextInfo, type EngineOptions, type EngineProblem, type Finding,
   type FunctionInfo, type HoverResult, type Position, type Span, type Tri,
@@ -59,7 +58,7 @@ export class Engine {
   /** True when edits were applied incrementally and a full re-analysis would refresh other files. */
   get needsSettle(): boolean { return this.stale || this.reusedFiles.size > 0; }
   private reusedFiles = new Set<string>();
-  /** Runs the full global analysis if incremental updates left other files' results stale. */
+  /** Brings other files' results up to date after incremental updates: a refresh of what the edits reach, or a full analysis. */
   settle(): void {
     // summaries built by re-walking one function are checked against whole-file ones (a safety net: they should be
     // equal); a difference replaces the summary and makes the refresh a full analysis
@@ -112,7 +111,7 @@ export class Engine {
   stampOf(file: string): FileStamp | undefined {
     const e = this.entries.get(file);
     if (!e) return undefined;
-    if (e.text !== undefined) return { size: -1, mtimeMs: -1, hash: contentHash(e.text) };
+    if (e.text !== undefined) return textStamp(e.text);
     return e.stamp;
   }
 
@@ -121,7 +120,7 @@ export class Engine {
     // The JSON round trip flattens strings sliced from `text`, which would otherwise keep every source file alive.
     const summary = JSON.parse(JSON.stringify(compactSummary(this.summarizeSafely(file, text)))) as FileSummary;
     expandSummary(summary as unknown as Record<string, unknown>);
-    this.addSummary(summary, { size: -1, mtimeMs: -1, hash: contentHash(text) });
+    this.addSummary(summary, textStamp(text));
     return summary;
   }
 
@@ -140,7 +139,7 @@ export class Engine {
   /** Forget the kept text of a file (document closed) but keep its summary. */
   releaseText(file: string): void {
     const cur = this.entries.get(file);
-    if (cur) { if (cur.text !== undefined) cur.stamp = { size: -1, mtimeMs: -1, hash: contentHash(cur.text) }; cur.text = undefined; cur.lines = undefined; }
+    if (cur) { if (cur.text !== undefined) cur.stamp = textStamp(cur.text); cur.text = undefined; cur.lines = undefined; }
   }
 
   removeFile(file: string): void { if (this.entries.delete(file)) this.invalidate(); }

@@ -20,6 +20,11 @@ const MAGIC = 'gfp-lens-results';
  */
 export interface FileStamp { size: number; mtimeMs: number; hash: string }
 
+/** The stamp of a text that came from an editor (or was read once and let go): only its hash counts. */
+export function textStamp(text: string): FileStamp {
+  return { size: -1, mtimeMs: -1, hash: contentHash(text) };
+}
+
 export interface Snapshot {
   magic: string;
   fingerprint: string;

@@ -30,7 +30,7 @@ export class DocumentAnalyzer {
    * The last session's findings (results snapshot) while the workspace index is being built: an open document
    * whose text is the one the snapshot saw shows them instead of what the half-loaded engine says.
    */
-  private provisional: { byFile: Map<string, Finding[]>; hashes: Record<string, FileStamp>; checked: Map<string, number> } | undefined;
+  private provisional: { byFile: Map<string, Finding[]>; hashes: Record<string, FileStamp>; checked: Map<string, { version: number; same: boolean }> } | undefined;
   setProvisional(snap: Snapshot | undefined): void {
     if (!snap) { this.provisional = undefined; return; }
     const byFile = new Map<string, Finding[]>();
@@ -46,11 +46,9 @@ export class DocumentAnalyzer {
     const p = this.provisional;
     const st = p?.hashes[file];
     if (!p || !st) return undefined;
-    if (p.checked.get(doc.uri) !== doc.version) {
-      if (contentHash(doc.getText()) !== st.hash) return undefined;
-      p.checked.set(doc.uri, doc.version);
-    }
-    return p.byFile.get(file) ?? [];
+    let seen = p.checked.get(doc.uri);
+    if (seen?.version !== doc.version) p.checked.set(doc.uri, (seen = { version: doc.version, same: contentHash(doc.getText()) === st.hash }));
+    return seen.same ? p.byFile.get(file) ?? [] : undefined;
   }
 
   /** Called after diagnostics were (re)published, e.g. to refresh the status counts. */
