@@ -100,7 +100,17 @@ export interface AnalysisOptions {
   extraRoots?: Record<string, ContextKind>;
 }
 
-interface Edge { kind: StepKind; site: CallSite; targets: FnNode[]; confidence: Confidence; label: string }
+interface Edge {
+  kind: StepKind; site: CallSite; targets: FnNode[]; confidence: Confidence; label: string;
+  /** The calling function. */
+  from: FnNode;
+  /** Replaced by a newer edge list of `from` (still in some callers lists until they are next read). */
+  dead: boolean;
+}
+const NO_EDGES: Edge[] = [];
+/** The hand-off and registration tables as Maps (millions of lookups by callee name). */
+const HANDOFF_BY_NAME = new Map(Object.entries(HANDOFFS));
+const REGISTRATION_BY_NAME = new Map(Object.entries(ATOMIC_REGISTRATIONS));
 
 export class Analysis {
   nodes: FnNode[] = [];
@@ -123,29 +133,60 @@ export class Analysis {
 
   constructor(private summaries: FileSummary[], private options: AnalysisOptions = {}) {}
 
-  run(): void {
-    this.index();
-    for (const n of this.nodes) this.setEdges(n, this.computeEdges(n));
-    this.computeFlows(this.nodes);
-    this.collectSites(this.nodes);
+  run(): void { drain(this.runSteps()); }
+
+  /**
+   * The full run as a generator that yields every few thousand units of work, so that a caller can spread it over
+   * many short slices and stay responsive (the language server does; run() drains it at once). Nothing else may use
+   * or change this object until it is done.
+   */
+  *runSteps(): Work {
+    yield* this.index();
+    let k = 0;
+    for (const n of this.nodes) {
+      this.setEdges(n, this.computeEdges(n));
+      if ((++k & 255) === 0) yield;
+    }
+    yield* this.computeFlows(this.nodes);
+    yield* this.collectSites(this.nodes);
     const queue: CtxRec[] = [];
-    this.seed(null, queue);
-    this.bfs(queue);
-    this.evaluate(this.nodes);
+    yield* this.seed(null, queue, this.ctxs);
+    yield* this.bfs(queue);
+    yield* this.evaluate(this.nodes);
   }
 
-  /** Callers of each function (reverse edges, for incremental updates): a Map per target, so that replacing one caller's edges is O(1) per edge. */
-  private callers = new Map<number, Map<Edge, FnNode>>();
+  /**
+   * Callers of each function (reverse edges, for incremental updates and refreshes), in the order they were added.
+   * Replaced edges are marked dead and dropped from these lists when a list is next read (callersOf).
+   */
+  private callers = new Map<number, Edge[]>();
+  private deadEdges = 0;
   private setEdges(n: FnNode, list: Edge[]): void {
-    for (const e of this.edges.get(n.id) ?? []) for (const t of e.targets) this.callers.get(t.id)?.delete(e);
+    const old = this.edges.get(n.id);
+    if (old) {
+      for (const e of old) e.dead = true;
+      // dead edges are dropped from a callers list when it is read; many edits between reads: drop them everywhere
+      if ((this.deadEdges += old.length) > 200_000) {
+        this.deadEdges = 0;
+        for (const id of [...this.callers.keys()]) this.callersOf(id);
+      }
+    }
     this.edges.set(n.id, list);
     for (const e of list) {
       for (const t of e.targets) {
-        let m = this.callers.get(t.id);
-        if (!m) this.callers.set(t.id, (m = new Map()));
-        m.set(e, n);
+        const l = this.callers.get(t.id);
+        if (l) l.push(e); else this.callers.set(t.id, [e]);
       }
     }
+  }
+  /** The live edges into a function (the edge's `from` is the caller). */
+  private callersOf(id: number): Edge[] {
+    const list = this.callers.get(id);
+    if (!list) return NO_EDGES;
+    if (!list.some((e) => e.dead)) return list;
+    const live = list.filter((e) => !e.dead);
+    if (live.length) this.callers.set(id, live); else this.callers.delete(id);
+    return live;
   }
 
   /** Interface of a file: what other files' analysis depends on. Equal interface => incremental update is sound for everything outside the file's own functions' downstream. */
@@ -187,19 +228,24 @@ export class Analysis {
     if (oldFns.some((f, i) => !!f.releasesCallerLock !== !!summary.functions[i].releasesCallerLock)) this.callerDropMemo.clear();
     else for (const id of ids) this.callerDropMemo.delete(id);
     // bindings of this file point at new locations
+    const boundBefore = this.boundFrom(summary.file);
     for (const [m, k] of this.bindingKeys.get(summary.file) ?? []) {
       const list = m.get(k);
       if (list) m.set(k, list.filter((e) => e.file !== summary.file));
     }
     this.indexBindings(summary);
+    // a function of another file bound here (`.map = f`) has a root that names this file's line: refresh() redoes it
+    const boundAfter = this.boundFrom(summary.file);
+    if (boundAfter.key !== boundBefore.key) for (const id of [...boundBefore.ids, ...boundAfter.ids]) if (!ids.has(id)) this.pending.add(id);
     for (const n of nodes) this.setEdges(n, this.computeEdges(n));
     for (const n of nodes) this.flows.delete(n.id);
-    this.computeFlows(nodes);
+    drain(this.computeFlows(nodes));
     for (const n of nodes) this.sites.delete(n.id);
-    this.collectSites(nodes);
-    this.repropagate(ids);
+    drain(this.collectSites(nodes));
+    drain(this.repropagate(ids, this.ctxs));
+    this.touched?.push(...oldIds);
     this.findings = this.findings.filter((f) => !ids.has(f.site.node.id));
-    this.evaluate(nodes);
+    drain(this.evaluate(nodes));
     // only functions whose outgoing propagation changed feed refresh(), with what they reached before and now
     nodes.forEach((n, i) => {
       if (this.propagationSignature(n) === sigBefore[i]) return;
@@ -212,6 +258,19 @@ export class Analysis {
     // callers' gfp flows and flow sites are rebuilt by refresh()
     if (this.flowSignature(oldIds) !== flowsBefore) for (const id of oldIds) this.flowsChanged.add(id);
     return true;
+  }
+
+  /** The functions bound in ops tables by a file, with where (to see whether an edit moved a binding). */
+  private boundFrom(file: string): { ids: number[]; key: string } {
+    const ids: number[] = []; const parts: string[] = [];
+    const seen = new Set<unknown>();
+    for (const [m, k] of this.bindingKeys.get(file) ?? []) {
+      const list = m.get(k);
+      if (!list || seen.has(list)) continue;
+      seen.add(list);
+      for (const e of list) if (e.file === file) { ids.push(e.node.id); parts.push(`${k}=${e.node.id}@${e.b.line}:${e.b.col}`); }
+    }
+    return { ids, key: parts.join(';') };
   }
 
   /** Functions whose contexts may be stale after replaceFile() (refresh() recomputes them and what they reach). */
@@ -230,19 +289,20 @@ export class Analysis {
     const stack = [...this.flowsChanged];
     while (stack.length) {
       const id = stack.pop()!;
-      for (const [edge, from] of this.callers.get(id) ?? []) {
+      for (const edge of this.callersOf(id)) {
+        const from = edge.from;
         if (edge.kind !== 'call' || upstream.has(from.id) || !from.fn.params.some((p) => p.isGfp)) continue;
         upstream.add(from.id);
         stack.push(from.id);
       }
     }
-    const order = (ids: Iterable<number>) => [...ids].sort((a, b) => a - b).map((id) => this.nodes[id]);
+    const order = (ids: Iterable<number>) => sortedIds(ids).map((id) => this.nodes[id]);
     for (const id of upstream) this.flows.delete(id);
-    this.computeFlows(order(upstream));
+    drain(this.computeFlows(order(upstream)));
     const resited = new Set<number>(upstream);
-    for (const id of upstream) for (const from of (this.callers.get(id) ?? new Map<Edge, FnNode>()).values()) resited.add(from.id);
+    for (const id of upstream) for (const edge of this.callersOf(id)) resited.add(edge.from.id);
     for (const id of resited) this.sites.delete(id);
-    this.collectSites(order(resited));
+    drain(this.collectSites(order(resited)));
     return resited;
   }
 
@@ -292,66 +352,110 @@ export class Analysis {
    * their flows and flow sites rebuilt. Returns false when only a full run is exact (an edit changed whether a
    * function may drop its caller's lock, which callers' propagation depends on); nothing is changed then.
    */
-  refresh(): boolean {
+  refresh(): boolean { return drain(this.refreshSteps()); }
+
+  /**
+   * refresh() as a generator (see runSteps). Unlike a full run, replaceFile() may be called between its steps: the
+   * contexts are computed aside and swapped in at the end, except for functions an edit replaced meanwhile, which go
+   * back to the pending set (with the rest of that edit's reach) for the next refresh; findings are then re-evaluated
+   * a slice of functions at a time.
+   */
+  *refreshSteps(): Generator<void, boolean, void> {
     if (this.needsFullRun) return false;
     const resited = this.flowsChanged.size ? this.refreshFlows() : new Set<number>();
     this.flowsChanged.clear();
-    const reach = this.refreshContexts();
-    const all = [...new Set([...resited, ...reach])].sort((a, b) => a - b);
+    const reach = yield* this.reachOfPending();
+    const all = sortedIds(new Set([...resited, ...reach]));
     this.lastRefreshSize = all.length;
     if (!all.length) return true;
-    const redo = new Set(all);
-    this.findings = this.findings.filter((f) => !redo.has(f.site.node.id));
-    this.evaluate(all.map((id) => this.nodes[id]));
+    const fresh = new Map<number, CtxRec[]>();
+    this.touched = [];
+    try {
+      yield* this.repropagate(reach, fresh);
+      // (a replaced function goes back to the pending set: conservative, its new contexts came from replaceFile())
+      const touched = new Set(this.touched);
+      for (const id of reach) {
+        if (touched.has(id)) { this.pending.add(id); continue; }
+        const list = fresh.get(id);
+        if (list) this.ctxs.set(id, list); else this.ctxs.delete(id);
+      }
+      fresh.clear();
+    } finally {
+      this.touched = null;
+    }
+    for (let i = 0; i < all.length; i += 128) {
+      const slice = all.slice(i, i + 128);
+      const redo = new Set(slice);
+      this.findings = this.findings.filter((f) => !redo.has(f.site.node.id));
+      drain(this.evaluate(slice.map((id) => this.nodes[id])));
+      yield;
+    }
     return true;
   }
 
-  /** Recomputes the contexts of everything reachable from the pending functions; returns those functions. */
-  private refreshContexts(): Set<number> {
+  /** Functions replaced by replaceFile() while a refresh is under way (null when none is). */
+  private touched: number[] | null = null;
+  /** True when edits since the last full run or refresh left something for refresh() to do. */
+  get hasPending(): boolean { return this.pending.size > 0 || this.flowsChanged.size > 0 || this.needsFullRun; }
+
+  /**
+   * Everything reachable from the pending functions (the pending set is emptied at the start: edits made while this
+   * runs add to it for the next refresh).
+   */
+  private *reachOfPending(): Work<Set<number>> {
     const reach = new Set<number>();
     if (!this.pending.size) return reach;
     const stack = [...this.pending];
+    this.pending.clear();
+    this.callerDropMemo.clear();
+    let k = 0;
     while (stack.length) {
       const id = stack.pop()!;
       if (reach.has(id)) continue;
       reach.add(id);
       for (const e of this.edges.get(id) ?? []) for (const t of e.targets) if (!reach.has(t.id)) stack.push(t.id);
+      if ((++k & 4095) === 0) yield;
     }
-    this.pending.clear();
-    this.callerDropMemo.clear();
-    this.repropagate(reach);
     return reach;
   }
   /**
-   * Recomputes the contexts of `set` from the roots arriving there and from the contexts of callers outside it,
-   * by depth as a full run does (a function keeps the first record of each kind it gets: the shortest comes first).
+   * Recomputes the contexts of `set` into `into` (this.ctxs, or a map swapped in later) from the roots arriving there
+   * and from the contexts of callers outside it, by depth as a full run does (a function keeps the first record of
+   * each kind it gets: the shortest comes first).
    */
-  private repropagate(set: Set<number>): void {
-    for (const id of set) this.ctxs.delete(id);
+  private *repropagate(set: Set<number>, into: Map<number, CtxRec[]>): Work {
+    for (const id of set) into.delete(id);
     // Records are processed by depth (a full run's queue is in depth order too: a function keeps the first record of
     // each kind it gets, so the shortest one must come first). Contexts come from the roots and from callers outside.
     const buckets: CtxRec[][] = [];
     const queue = { push: (x: CtxRec) => (buckets[x.depth] ??= []).push(x) } as unknown as CtxRec[];
-    this.seed(set, queue);
-    const ids = [...set].sort((a, b) => a - b);
+    yield* this.seed(set, queue, into);
+    const ids = sortedIds(set);
     // steps from callers outside, taken at their depth (not before shorter paths from inside)
     const outside: Array<Array<[CtxRec, Edge, FnNode]>> = [];
+    let k = 0;
     for (const id of ids) {
       const t = this.nodes[id];
-      for (const [edge, from] of this.callers.get(id) ?? []) {
+      for (const edge of this.callersOf(id)) {
+        const from = edge.from;
         if (set.has(from.id)) continue;
         for (const x of this.ctxs.get(from.id) ?? []) (outside[x.depth] ??= []).push([x, edge, t]);
       }
+      if ((++k & 255) === 0) yield;
     }
     for (let d = 0; d < buckets.length || d < outside.length; d++) {
-      for (const [x, edge, t] of outside[d] ?? []) this.step(x, edge, [t], queue);
+      for (const [x, edge, t] of outside[d] ?? []) {
+        this.step(x, edge, [t], queue, into);
+        if ((++k & 255) === 0) yield;
+      }
       const b = buckets[d] ?? [];
       for (let i = 0; i < b.length; i++) {
         const x = b[i];
         for (const e of this.edges.get(x.node.id) ?? []) {
           const targets = e.targets.filter((t) => set.has(t.id));
-          if (targets.length) this.step(x, e, targets, queue);
+          if (targets.length) this.step(x, e, targets, queue, into);
         }
+        if ((++k & 255) === 0) yield;
       }
     }
   }
@@ -360,9 +464,11 @@ export class Analysis {
   lastRefreshSize = 0;
 
   // ---------- indexing ----------
-  private index(): void {
+  private *index(): Work {
     const files = [...this.summaries].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    let k = 0;
     for (const s of files) {
+      if ((++k & 63) === 0) yield;
       const local = new Map<string, FnNode>();
       this.byFile.set(s.file, local);
       const isHeader = s.file.endsWith('.h');
@@ -382,7 +488,10 @@ export class Analysis {
       for (const [t, tag] of Object.entries(s.typedefs)) if (!this.typedefs.has(t)) this.typedefs.set(t, tag);
       for (const [name, idx] of Object.entries(s.gfpPrototypes)) this.gfpPrototypes.set(name, idx);
     }
-    for (const s of files) this.indexBindings(s);
+    for (const s of files) {
+      this.indexBindings(s);
+      if ((++k & 255) === 0) yield;
+    }
   }
 
   /** Where each file's bindings were indexed (map, key), so an edit can take them out again cheaply. */
@@ -443,7 +552,7 @@ export class Analysis {
     const out: Edge[] = [];
     for (const c of n.fn.calls) {
       if (c.callee) {
-        const h = HANDOFFS[c.callee];
+        const h = HANDOFF_BY_NAME.get(c.callee);
         if (h) {
           let targets: FnNode[] = []; let confidence: Confidence = 'high';
           if (h.fnArg >= 0) {
@@ -458,13 +567,13 @@ export class Analysis {
             confidence = same.length ? (same.length === 1 ? 'high' : 'medium') : 'low';
             if (pick.length <= MAX_FIELD_CANDIDATES) targets = uniq(pick.map((e) => e.node));
           }
-          if (targets.length) out.push({ kind: 'handoff', site: c, targets, confidence, label: h.label });
+          if (targets.length) out.push({ kind: 'handoff', site: c, targets, confidence, label: h.label, from: n, dead: false });
           continue;
         }
-        if (ATOMIC_REGISTRATIONS[c.callee]) continue;
+        if (REGISTRATION_BY_NAME.has(c.callee)) continue;
         const targets = this.resolveName(n.file, c.callee);
         if (targets.length && targets.length <= MAX_NAME_CANDIDATES) {
-          out.push({ kind: 'call', site: c, targets, confidence: targets.length === 1 ? 'high' : 'medium', label: '' });
+          out.push({ kind: 'call', site: c, targets, confidence: targets.length === 1 ? 'high' : 'medium', label: '', from: n, dead: false });
         }
       } else if (c.pointer) {
         const field = c.pointer.chain[c.pointer.chain.length - 1];
@@ -477,16 +586,18 @@ export class Analysis {
           confidence = 'low';
         } else if (entries.length > 3) confidence = 'medium';
         const targets = uniq(entries.map((e) => e.node));
-        if (targets.length && targets.length <= MAX_FIELD_CANDIDATES) out.push({ kind: 'pointer', site: c, targets, confidence, label: field });
+        if (targets.length && targets.length <= MAX_FIELD_CANDIDATES) out.push({ kind: 'pointer', site: c, targets, confidence, label: field, from: n, dead: false });
       }
     }
     return out;
   }
 
   // ---------- gfp parameter flows ----------
-  private computeFlows(nodes: FnNode[]): void {
+  private *computeFlows(nodes: FnNode[]): Work {
     // base: allocations whose flags are a parameter
+    let k = 0;
     for (const n of nodes) {
+      if ((++k & 255) === 0) yield;
       for (const a of n.fn.allocs) {
         for (const v of a.values) {
           if (v.param === undefined) continue;
@@ -516,6 +627,7 @@ export class Analysis {
     for (let round = 0; changed && round < 12; round++) {
       changed = false;
       for (const n of nodes) {
+        if ((++k & 255) === 0) yield;
         for (const e of this.edges.get(n.id) ?? []) {
           if (e.kind !== 'call') continue;
           for (const t of e.targets) {
@@ -559,8 +671,10 @@ export class Analysis {
   }
 
   // ---------- sites ----------
-  private collectSites(nodes: FnNode[]): void {
+  private *collectSites(nodes: FnNode[]): Work {
+    let k = 0;
     for (const n of nodes) {
+      if ((++k & 255) === 0) yield;
       const list: CheckSite[] = [];
       for (const a of n.fn.allocs) {
         list.push({ node: n, kind: 'alloc', report: a, callee: a.callee, argText: a.argText, values: a.values, state: a.state, innerSteps: [], alloc: a });
@@ -613,8 +727,8 @@ export class Analysis {
   }
 
   // ---------- propagation ----------
-  private addCtx(node: FnNode, rec: Omit<CtxRec, 'arrivals' | 'node'>, queue: CtxRec[]): void {
-    const list = this.ctxs.get(node.id) ?? [];
+  private addCtx(node: FnNode, rec: Omit<CtxRec, 'arrivals' | 'node'>, queue: CtxRec[], into: Map<number, CtxRec[]>): void {
+    const list = into.get(node.id) ?? [];
     const same = list.find((c) => c.kind === rec.kind && c.scope === rec.scope && c.lost === rec.lost && c.req === rec.req);
     if (same) {
       same.arrivals++;
@@ -630,7 +744,7 @@ export class Analysis {
     if (list.length >= 12) return;
     const full: CtxRec = { ...rec, node, arrivals: 1 };
     list.push(full);
-    this.ctxs.set(node.id, list);
+    into.set(node.id, list);
     queue.push(full);
   }
 
@@ -639,39 +753,50 @@ export class Analysis {
   private regByRef = new Map<string, Array<{ n: FnNode; c: CallSite; ref: string }>>();
   private regByNode = new Map<number, Array<{ ref: string; c: CallSite }>>();
 
-  private collectRegCalls(nodes: FnNode[]): void {
-    for (const n of nodes) {
-      for (const c of n.fn.calls) {
-        const reg = c.callee ? ATOMIC_REGISTRATIONS[c.callee] : undefined;
-        const ref = reg ? c.args[reg.fnArg]?.fnRef : undefined;
-        if (!ref) continue;
-        push(this.regByRef, ref, { n, c, ref });
-        push(this.regByNode, n.id, { ref, c });
-      }
+  private collectRegCalls(n: FnNode): void {
+    for (const c of n.fn.calls) {
+      const reg = c.callee ? REGISTRATION_BY_NAME.get(c.callee) : undefined;
+      const ref = reg ? c.args[reg.fnArg]?.fnRef : undefined;
+      if (!ref) continue;
+      push(this.regByRef, ref, { n, c, ref });
+      push(this.regByNode, n.id, { ref, c });
     }
   }
 
   /** Root contexts: all of them (targets = null), or only those arriving at the given functions. */
-  private seed(targets: Set<number> | null, queue: CtxRec[]): void {
+  private *seed(targets: Set<number> | null, queue: CtxRec[], into: Map<number, CtxRec[]>): Work {
     const want = (t: FnNode) => !targets || targets.has(t.id);
-    if (!targets) { this.regByRef.clear(); this.regByNode.clear(); this.collectRegCalls(this.nodes); }
-    else {
+    // the registration calls of each function are re-read one function at a time (replaceFile() may run in between)
+    let k = 0;
+    if (!targets) {
+      this.regByRef.clear(); this.regByNode.clear();
+      for (const n of this.nodes) {
+        this.collectRegCalls(n);
+        if ((++k & 1023) === 0) yield;
+      }
+    } else {
       for (const id of targets) {
         for (const { ref, c } of this.regByNode.get(id) ?? []) {
           const list = this.regByRef.get(ref)?.filter((r) => r.c !== c);
           if (list?.length) this.regByRef.set(ref, list); else this.regByRef.delete(ref);
         }
         this.regByNode.delete(id);
+        this.collectRegCalls(this.nodes[id]);
+        if ((++k & 1023) === 0) yield;
       }
-      this.collectRegCalls([...targets].map((id) => this.nodes[id]));
     }
     // registrations (sorted by file for determinism); when re-seeding a few functions, only registrations naming them
     const candidates = targets
       ? [...new Set([...targets].map((id) => this.nodes[id].fn.name))].flatMap((name) => this.regByRef.get(name) ?? [])
       : [...this.regByRef.values()].flat();
-    const regs = candidates.filter(({ n, ref }) => this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES).some(want))
-      .sort((a, b) => a.n.id - b.n.id || a.c.offset - b.c.offset);
+    const regs: typeof candidates = [];
+    for (const r of candidates) {
+      if (this.resolveName(r.n.file, r.ref).slice(0, MAX_NAME_CANDIDATES).some(want)) regs.push(r);
+      if ((++k & 1023) === 0) yield;
+    }
+    regs.sort((a, b) => a.n.id - b.n.id || a.c.offset - b.c.offset);
     for (const { n, c, ref } of regs) {
+      if ((++k & 255) === 0) yield;
       const reg = ATOMIC_REGISTRATIONS[c.callee!];
       for (const t of this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES)) {
         if (!want(t)) continue;
@@ -682,7 +807,7 @@ export class Analysis {
             { kind: 'origin', file: n.file, line: c.line, character: c.col, text: `${c.callee}() registers ${ref}() as a ${reg.label}` },
             { kind: 'registration', file: t.file, line: t.fn.line, character: t.fn.col, text: `${ref}() runs in atomic context (${reg.label})` },
           ],
-        }, queue);
+        }, queue, into);
       }
     }
     // ops-table fields
@@ -697,12 +822,14 @@ export class Analysis {
             { kind: 'origin', file, line: b.line, character: b.col, text: `.${field} = ${b.fn} (struct ${type}): ${root.label}` },
             { kind: 'registration', file: node.file, line: node.fn.line, character: node.fn.col, text: `${b.fn}() runs on the ${root.kind === 'atomic' ? 'atomic' : root.kind.toUpperCase() + '-required'} path` },
           ],
-        }, queue);
+        }, queue, into);
       }
     }
     // annotations and settings
-    const scopeNodes = targets ? [...targets].sort((a, b) => a - b).map((id) => this.nodes[id]) : this.nodes;
+    const sortedTargets = targets ? sortedIds(targets) : [];
+    const scopeNodes = targets ? sortedTargets.map((id) => this.nodes[id]) : this.nodes;
     for (const n of scopeNodes) {
+      if ((++k & 255) === 0) yield;
       const kind = n.fn.annotation ?? this.options.extraRoots?.[n.fn.name];
       if (!kind || kind === 'process') continue;
       const how = n.fn.annotation ? `annotated "${n.fn.annotationText}"` : 'listed in gfpLens.extraRoots';
@@ -710,7 +837,7 @@ export class Analysis {
         kind, scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
         description: `${n.fn.name}() is ${how}`,
         steps: [{ kind: 'origin', file: n.file, line: n.fn.line, character: n.fn.col, text: `${n.fn.name}() ${how}` }],
-      }, queue);
+      }, queue, into);
     }
     // call-site roots: calls made while holding a lock, or inside a filesystem transaction
     const callSiteRoots = (n: FnNode, e: Edge, t: FnNode) => {
@@ -721,7 +848,7 @@ export class Analysis {
           kind: 'atomic', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
           description: `${lockWhat(lock)} \`${lock.text}\` held in ${n.fn.name}() at ${base(n.file)}:${lock.line + 1}`,
           steps: [lockStep(n, lock), callStep(n, e.site, t, e.kind, e.label)],
-        }, queue);
+        }, queue, into);
       }
       const txn = e.site.state.nofsTxn;
       if (txn && !e.site.state.scope) {
@@ -729,21 +856,27 @@ export class Analysis {
           kind: 'nofs', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
           description: `inside the filesystem transaction started by ${txn.text} in ${n.fn.name}() at ${base(n.file)}:${txn.line + 1}`,
           steps: [{ kind: 'origin', file: n.file, line: txn.line, character: txn.col, text: `${txn.text} starts a transaction in ${n.fn.name}()` }, callStep(n, e.site, t, e.kind, e.label)],
-        }, queue);
+        }, queue, into);
       }
     };
     if (!targets) {
-      for (const n of this.nodes) for (const e of this.edges.get(n.id) ?? []) for (const t of e.targets) callSiteRoots(n, e, t);
+      for (const n of this.nodes) {
+        for (const e of this.edges.get(n.id) ?? []) for (const t of e.targets) callSiteRoots(n, e, t);
+        if ((++k & 255) === 0) yield;
+      }
     } else {
-      for (const id of [...targets].sort((a, b) => a - b)) {
+      for (const id of sortedTargets) {
         const t = this.nodes[id];
-        for (const [edge, from] of this.callers.get(id) ?? []) callSiteRoots(from, edge, t);
+        for (const edge of this.callersOf(id)) {
+          callSiteRoots(edge.from, edge, t);
+          if ((++k & 127) === 0) yield;
+        }
       }
     }
   }
 
   /** One propagation step of context x over edge e to its targets. */
-  private step(x: CtxRec, e: Edge, targets: FnNode[], queue: CtxRec[]): void {
+  private step(x: CtxRec, e: Edge, targets: FnNode[], queue: CtxRec[], into: Map<number, CtxRec[]>): void {
     if (x.depth >= MAX_DEPTH) return;
     const st = e.site.state;
     if (x.kind === 'atomic' && (e.kind === 'handoff' || st.released > 0 || this.firstCallerDrop(x.node) < e.site.offset)) return;
@@ -759,15 +892,18 @@ export class Analysis {
       this.addCtx(t, {
         kind: x.kind, scope, lost, req, confidence: minConf(minConf(x.confidence, e.confidence), x.depth + 1 > HIGH_DEPTH ? 'medium' : 'high'), depth: x.depth + 1, parent: x,
         description: x.description, steps: NO_STEPS, via: { from: x.node, site: e.site, kind: e.kind, label: e.label },
-      }, queue);
+      }, queue, into);
     }
   }
 
   /** Breadth-first propagation over the whole graph (queue order = roots in sorted order, then by depth); repropagate() does a part. */
-  private bfs(queue: CtxRec[]): void {
+  private *bfs(queue: CtxRec[]): Work {
+    let k = 0;
     for (let qi = 0; qi < queue.length; qi++) {
       const x = queue[qi];
-      for (const e of this.edges.get(x.node.id) ?? []) if (e.targets.length) this.step(x, e, e.targets, queue);
+      const out = this.edges.get(x.node.id) ?? NO_EDGES;
+      for (const e of out) if (e.targets.length) this.step(x, e, e.targets, queue, this.ctxs);
+      if ((k += 1 + out.length) > 512) { k = 0; yield; }
     }
   }
 
@@ -873,8 +1009,10 @@ export class Analysis {
     return strongest(strongest(ctx.scope, s.state.scope?.kind), s.innerScope);
   }
 
-  private evaluate(nodes: FnNode[]): void {
+  private *evaluate(nodes: FnNode[]): Work {
+    let k = 0;
     for (const n of nodes) {
+      if ((++k & 63) === 0) yield;
       for (const s of this.sites.get(n.id) ?? []) {
         const byRule = new Map<RuleId, Array<{ path: PathStep[]; confidence: Confidence; message: string; local: boolean }>>();
         for (const { ctx, confidence, req } of this.contextsAt(s)) {
@@ -950,6 +1088,12 @@ export class Analysis {
 }
 
 // ---------- helpers ----------
+/** A piece of work that yields now and then (see Analysis.runSteps). */
+export type Work<T = void> = Generator<void, T, void>;
+/** Runs a piece of work to its end at once. */
+export function drain<T>(work: Work<T>): T {
+  for (;;) { const r = work.next(); if (r.done) return r.value; }
+}
 /** Canonical order among equally short, equally sure records of one kind: by description, then by where they came from. */
 function tieKey(r: Omit<CtxRec, 'arrivals' | 'node'>): string {
   const from = r.via ? `${r.via.from.file}:${r.via.site.offset}` : r.steps.map((s) => `${s.file}:${s.line}:${s.character}`).join(',');
@@ -1002,8 +1146,16 @@ function atomicHeld(st: SiteState, n: FnNode): LockRef | undefined {
 }
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void { const l = m.get(k); if (l) l.push(v); else m.set(k, [v]); }
 function uniq<T>(xs: T[]): T[] { return [...new Set(xs)]; }
+/** Function ids in ascending order (a typed-array sort: refreshes sort a hundred thousand of them). */
+function sortedIds(ids: Iterable<number>): number[] { return Array.from(Int32Array.from(ids).sort()); }
 /** The architecture directory a file is under (`arch/<x>/...`), if any. */
-function archOf(file: string): string | undefined { return /(?:^|\/)arch\/([^/]+)\//.exec(file)?.[1]; }
+function archOf(file: string): string | undefined {
+  let a = ARCH_OF.get(file);
+  if (a === undefined) ARCH_OF.set(file, (a = /(?:^|\/)arch\/([^/]+)\//.exec(file)?.[1] ?? ''));
+  return a || undefined;
+}
+/** archOf by file (millions of lookups, a regex each before). */
+const ARCH_OF = new Map<string, string>();
 export function base(file: string): string { const i = file.lastIndexOf('/'); return i >= 0 ? file.slice(i + 1) : file; }
 function pathKey(p: PathStep[]): string { return p.map((s) => `${s.file}:${s.line}`).join('>'); }
 

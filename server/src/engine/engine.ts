@@ -1,6 +1,7 @@
 // The engine facade: holds per-file summaries (and the text of files given to it directly, for fixes),
 // runs the global analysis lazily when something changed, and answers queries with plain data.
-import { Analysis, type CheckSite, type RawFinding } from './analysis';
+import { performance } from 'node:perf_hooks';
+import { Analysis, type CheckSite, type RawFinding, type Work } from './analysis';
 import { fixesFor, wrapRegion } from './fixes';
 import { applyScope, bitsName } from './gfp';
 import { renderAllocationHover, renderFunctionHover, renderFlagHover, renderScopeHover } from './hover';
@@ -25,16 +26,50 @@ interface FileEntry {
   stamp?: FileStamp;
 }
 
+/**
+ * Background mode (the language server sets it): a whole-tree analysis runs in short slices between requests instead
+ * of blocking them, and so does the refresh after edits (settleInBackground). Until a whole-tree analysis is done,
+ * queries are answered from an analysis of the open files alone (`partial` is true then).
+ */
+export interface BackgroundMode {
+  /** Trees with fewer functions than this are analysed at once, as without background mode. */
+  minFunctions: number;
+  /** Longest stretch of analysis between two turns of the event loop (ms). */
+  sliceMs?: number;
+  /** Called when a background analysis or refresh has brought the results up to date. */
+  onDone?: () => void;
+}
+
+/** How the last background analysis or refresh went (logs, benchmarks). */
+export interface BackgroundStats { kind: 'full' | 'refresh'; ms: number; slices: number; longestSliceMs: number; functions: number }
+
 export class Engine {
   private entries = new Map<string, FileEntry>();
   private analysis: Analysis | null = null;
   private byFile: Map<string, RawFinding[]> | null = null;
   private extraProblems: EngineProblem[] = [];
+  background: BackgroundMode | undefined;
+  /** The whole-tree analysis under way in background mode (cancelled by setting the flag). */
+  private build: { cancelled: boolean } | undefined;
+  /** Stand-in while it runs: the open files alone, and its findings by file. */
+  private local: { analysis: Analysis; byFile: Map<string, RawFinding[]> } | null = null;
+  private refreshing = false;
+  private functionCount = -1;
+  lastBackground: BackgroundStats | undefined;
 
   constructor(private parser: CParser, public options: EngineOptions = {}) {}
 
   /** Replace settings; the next query re-analyses. */
-  setOptions(options: EngineOptions): void { this.options = options; this.invalidate(); }
+  setOptions(options: EngineOptions): void {
+    this.options = options;
+    if (this.build) { this.build.cancelled = true; this.build = undefined; }
+    this.invalidate();
+  }
+
+  /** True while results cover only the open files because the whole-tree analysis is still running (background mode). */
+  get partial(): boolean { return !this.analysis && !!this.build; }
+  /** True while a background analysis or refresh is running. */
+  get busy(): boolean { return !!this.build || this.refreshing; }
 
   /** (Re)summarize one file from its text and keep the text (for fixes and hovers). Never throws on bad input. */
   updateFile(file: string, text: string): void {
@@ -42,11 +77,14 @@ export class Engine {
     const reused = prev?.text !== undefined ? this.reuseSafely(prev.summary, prev.text, text) : undefined;
     const summary = reused ?? this.summarizeSafely(file, text);
     this.entries.set(file, { summary, text, reused: !!reused });
+    this.local = null;
+    this.functionCount = -1;
     if (reused) this.reusedFiles.add(file); else this.reusedFiles.delete(file);
     // Fast path: a body edit re-analyses only this file's functions; the rest of the tree is refreshed by settle().
     if (this.analysis && this.byFile && this.analysis.replaceFile(summary)) {
       this.byFile.set(file, this.analysis.findings.filter((f) => f.site.node.file === file));
-      this.stale = true;
+      // other files' results change only if the edit changed what this file passes on (settle() refreshes them)
+      this.stale = this.analysis.hasPending;
       return;
     }
     this.invalidate();
@@ -54,23 +92,14 @@ export class Engine {
 
   private stale = false;
   /** True when the last global analysis covers every file as it is now (findings() will not re-analyse). */
-  get isCurrent(): boolean { return this.analysis !== null && !this.needsSettle; }
+  get isCurrent(): boolean { return this.analysis !== null && !this.needsSettle && !this.refreshing; }
   /** True when edits were applied incrementally and a full re-analysis would refresh other files. */
   get needsSettle(): boolean { return this.stale || this.reusedFiles.size > 0; }
   private reusedFiles = new Set<string>();
   /** Brings other files' results up to date after incremental updates: a refresh of what the edits reach, or a full analysis. */
   settle(): void {
-    // summaries built by re-walking one function are checked against whole-file ones (a safety net: they should be
-    // equal); a difference replaces the summary and makes the refresh a full analysis
-    let full = false;
-    for (const file of this.reusedFiles) {
-      const e = this.entries.get(file);
-      if (!e?.reused || e.text === undefined) continue;
-      const whole = this.summarizeSafely(file, e.text);
-      if (JSON.stringify(whole) !== JSON.stringify(e.summary)) { this.entries.set(file, { summary: whole, text: e.text }); full = true; } else e.reused = false;
-    }
-    this.reusedFiles.clear();
-    if (!this.stale) return;
+    const full = this.checkReused();
+    if (!this.stale && !full) return;
     // Re-propagate what the edits can reach; a full analysis only when that cannot be exact.
     if (!full && this.analysis?.refresh()) {
       this.stale = false;
@@ -83,6 +112,93 @@ export class Engine {
     this.invalidate();
     this.analyze();
   }
+  /**
+   * settle() for background mode: the refresh runs in slices between requests, and edits made meanwhile are applied
+   * at once (they are refreshed by the next settle); a full analysis, when needed, is started in the background.
+   */
+  async settleInBackground(): Promise<void> {
+    if (!this.background) { this.settle(); return; }
+    if (this.refreshing || this.build) return;
+    const full = this.checkReused();
+    if (!this.stale && !full) return;
+    const a = this.analysis;
+    if (full || !a) { this.settleFull(); return; }
+    this.stale = false;
+    this.refreshing = true;
+    let ok: boolean | undefined;
+    try {
+      ok = (await this.runSliced(a.refreshSteps(), 'refresh', () => this.analysis === a, () => a.lastRefreshSize))?.value;
+    } catch (e) {
+      this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` });
+      ok = false;
+    } finally {
+      this.refreshing = false;
+    }
+    if (this.analysis !== a) return; // a full analysis replaced it meanwhile
+    if (ok === false) { this.settleFull(); return; }
+    if (ok === undefined) return;
+    if (a.hasPending) this.stale = true; // edits made during the refresh
+    this.lastSettle = 'refresh';
+    this.lastSettleFunctions = a.lastRefreshSize;
+    this.groupFindings(a);
+    this.background?.onDone?.();
+  }
+
+  /** A full analysis instead of a refresh (in the background for a large tree). */
+  private settleFull(): void {
+    this.lastSettle = 'full';
+    this.invalidate();
+    this.analyze();
+    if (this.analysis) this.background?.onDone?.(); // done at once (small tree)
+  }
+
+  /**
+   * Runs `work` in slices of at most sliceMs, turning the event loop in between, while `alive()`. Returns its result,
+   * or undefined when it was abandoned.
+   */
+  private async runSliced<T>(work: Work<T>, kind: BackgroundStats['kind'], alive: () => boolean, functions: () => number): Promise<{ value: T } | undefined> {
+    const sliceMs = this.background?.sliceMs ?? 12;
+    const started = performance.now();
+    const stats: BackgroundStats = { kind, ms: 0, slices: 0, longestSliceMs: 0, functions: 0 };
+    try {
+      for (;;) {
+        const t0 = performance.now();
+        let r = work.next();
+        while (!r.done && performance.now() - t0 < sliceMs) r = work.next();
+        const took = performance.now() - t0;
+        stats.slices++;
+        if (took > stats.longestSliceMs) stats.longestSliceMs = took;
+        if (r.done) {
+          stats.ms = performance.now() - started;
+          stats.functions = functions();
+          this.lastBackground = stats;
+          return { value: r.value };
+        }
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!alive()) { work.return(undefined as T); return undefined; }
+      }
+    } catch (e) {
+      work.return(undefined as T);
+      throw e;
+    }
+  }
+
+  /**
+   * Summaries built by re-walking one function are checked against whole-file ones (a safety net: they should be
+   * equal); a difference replaces the summary. Returns true then: only a full analysis is exact.
+   */
+  private checkReused(): boolean {
+    let full = false;
+    for (const file of this.reusedFiles) {
+      const e = this.entries.get(file);
+      if (!e?.reused || e.text === undefined) continue;
+      const whole = this.summarizeSafely(file, e.text);
+      if (JSON.stringify(whole) !== JSON.stringify(e.summary)) { this.entries.set(file, { summary: whole, text: e.text }); full = true; } else e.reused = false;
+    }
+    this.reusedFiles.clear();
+    return full;
+  }
+
   /** How the last settle() brought the analysis up to date (for tests and logs). */
   lastSettle: 'refresh' | 'full' | undefined;
   /** Functions re-propagated by the last settle() when it was a refresh. */
@@ -104,6 +220,7 @@ export class Engine {
     const cur = this.entries.get(summary.file);
     if (cur?.text !== undefined) return; // an open document wins over the disk
     this.entries.set(summary.file, { summary, stamp });
+    this.functionCount = -1;
     this.invalidate();
   }
 
@@ -142,7 +259,7 @@ export class Engine {
     if (cur) { if (cur.text !== undefined) cur.stamp = textStamp(cur.text); cur.text = undefined; cur.lines = undefined; }
   }
 
-  removeFile(file: string): void { if (this.entries.delete(file)) this.invalidate(); }
+  removeFile(file: string): void { if (this.entries.delete(file)) { this.functionCount = -1; this.local = null; this.invalidate(); } }
   hasFile(file: string): boolean { return this.entries.has(file); }
   files(): string[] { return [...this.entries.keys()].sort(); }
   summaryOf(file: string): FileSummary | undefined { return this.entries.get(file)?.summary; }
@@ -150,24 +267,95 @@ export class Engine {
 
   private invalidate(): void { this.analysis = null; this.byFile = null; this.stale = false; }
 
-  /** Runs the global phase if anything changed since the last run. */
+  /**
+   * Runs the global phase if anything changed since the last run. In background mode, for a large tree, it starts
+   * a background analysis instead and returns an analysis of the open files alone until that is done.
+   */
   analyze(): Analysis {
-    if (!this.analysis) {
-      const a = new Analysis([...this.entries.values()].map((f) => f.summary), { extraRoots: this.options.extraRoots });
-      try { a.run(); } catch (e) { this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` }); }
-      this.analysis = a;
-      this.groupFindings(a);
+    if (this.analysis) return this.analysis;
+    if (this.background && this.countFunctions() >= this.background.minFunctions) {
+      this.startBuild();
+      return this.localAnalysis().analysis;
     }
+    const a = new Analysis([...this.entries.values()].map((f) => f.summary), { extraRoots: this.options.extraRoots });
+    try { a.run(); } catch (e) { this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` }); }
+    this.analysis = a;
+    this.groupFindings(a);
     return this.analysis;
   }
 
-  private groupFindings(a: Analysis): void {
-    this.byFile = new Map();
-    for (const f of a.findings) {
-      const list = this.byFile.get(f.site.node.file);
-      if (list) list.push(f); else this.byFile.set(f.site.node.file, [f]);
+  private countFunctions(): number {
+    if (this.functionCount < 0) { let n = 0; for (const e of this.entries.values()) n += e.summary.functions.length; this.functionCount = n; }
+    return this.functionCount;
+  }
+
+  /** The open files alone (background mode, while the whole-tree analysis runs). */
+  private localAnalysis(): { analysis: Analysis; byFile: Map<string, RawFinding[]> } {
+    if (!this.local) {
+      const a = new Analysis([...this.entries.values()].filter((e) => e.text !== undefined).map((e) => e.summary), { extraRoots: this.options.extraRoots });
+      try { a.run(); } catch (e) { this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` }); }
+      this.local = { analysis: a, byFile: groupByFile(a) };
+    }
+    return this.local;
+  }
+
+  /** Starts the whole-tree analysis in the background unless one is running. */
+  private startBuild(): void {
+    if (this.build) return;
+    const token = { cancelled: false };
+    this.build = token;
+    void this.runBuild(token).catch((e) => {
+      this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` });
+    }).finally(() => { if (this.build === token) this.build = undefined; });
+  }
+
+  /**
+   * The background analysis: runs over the summaries as they were when it started, then applies the edits made
+   * meanwhile as incremental updates (they are refreshed by the next settle); an edit that changed a file's
+   * interface, or a file added or removed meanwhile, starts it again.
+   */
+  private async runBuild(token: { cancelled: boolean }): Promise<void> {
+    while (!token.cancelled) {
+      const used = new Map<string, FileSummary>();
+      for (const [file, e] of this.entries) used.set(file, e.summary);
+      const a = new Analysis([...used.values()], { extraRoots: this.options.extraRoots });
+      let done: { value: void } | undefined;
+      let failed = false;
+      try {
+        done = await this.runSliced(a.runSteps(), 'full', () => !token.cancelled, () => a.nodes.length);
+      } catch (e) {
+        // as in the synchronous path: report it and keep what was computed (running again would fail again)
+        this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` });
+        done = { value: undefined };
+        failed = true;
+      }
+      if (!done || token.cancelled) return;
+      let ok = used.size === this.entries.size;
+      let replayed = false;
+      for (const [file, e] of this.entries) {
+        if (!ok || failed) break;
+        const before = used.get(file);
+        if (before === e.summary) continue;
+        try {
+          if (!before || !a.replaceFile(e.summary)) ok = false;
+          else replayed = true;
+        } catch (err) {
+          this.extraProblems.push({ file, message: `analysis error: ${(err as Error).stack ?? err}` });
+          failed = true;
+        }
+      }
+      if (!ok && !failed) continue;
+      this.analysis = a;
+      this.groupFindings(a);
+      this.stale = replayed && a.hasPending;
+      this.local = null;
+      this.build = undefined;
+      this.background?.onDone?.();
+      return;
     }
   }
+
+  private groupFindings(a: Analysis): void { this.byFile = groupByFile(a); }
 
   private keep(f: RawFinding): boolean {
     if (this.options.disabledRules?.includes(f.rule)) return false;
@@ -179,8 +367,9 @@ export class Engine {
 
   /** Findings of one file, or of all files, sorted by file and position. */
   findings(file?: string): Finding[] {
-    this.analyze();
-    const raw = file ? this.byFile!.get(file) ?? [] : [...this.byFile!.values()].flat();
+    const a = this.analyze();
+    const byFile = a === this.local?.analysis ? this.local.byFile : this.byFile!;
+    const raw = file ? byFile.get(file) ?? [] : [...byFile.values()].flat();
     const out = raw.filter((f) => this.keep(f)).map((f) => this.toFinding(f));
     out.sort((a, b) => (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : a.span.startOffset - b.span.startOffset || a.rule.localeCompare(b.rule)));
     return out;
@@ -300,7 +489,19 @@ export class Engine {
     return out;
   }
 
-  dispose(): void { this.entries.clear(); this.invalidate(); this.parser.delete(); }
+  dispose(): void {
+    if (this.build) { this.build.cancelled = true; this.build = undefined; }
+    this.entries.clear(); this.invalidate(); this.local = null; this.parser.delete();
+  }
+}
+
+function groupByFile(a: Analysis): Map<string, RawFinding[]> {
+  const byFile = new Map<string, RawFinding[]>();
+  for (const f of a.findings) {
+    const list = byFile.get(f.site.node.file);
+    if (list) list.push(f); else byFile.set(f.site.node.file, [f]);
+  }
+  return byFile;
 }
 
 function wordAt(text: string, offset: number): { text: string; start: number; end: number } | undefined {
