@@ -51,6 +51,14 @@ export function statusView(state: ServerState, status: StatusParams | undefined)
       alarm: false,
     };
   }
+  if (status.state === 'analysing') {
+    return {
+      text: '$(sync~spin) GFP: analysing',
+      tooltip: `GFP Lens: ${count(status.filesTotal, 'file')} indexed; the whole-tree analysis is running. Open files show their own findings meanwhile`
+        + (status.errors + status.warnings + status.hints ? ` (the last session found ${findingSummary(status)}).` : '.') + click,
+      alarm: false,
+    };
+  }
   return {
     text: `$(shield) GFP: ${findingSummary(status)}`,
     tooltip: `GFP Lens: ${count(status.filesTotal, 'file')} indexed · ${count(status.errors, 'error')}, `

@@ -54,7 +54,8 @@ export interface WireAllocationSite {
 /** Notification server -> client: index progress and finding counts (drives the status bar). */
 export const StatusNotification = 'gfpLens/status';
 export interface StatusParams {
-  state: 'starting' | 'indexing' | 'ready';
+  /** analysing: the index is loaded and the whole-tree analysis runs in the background (findings of open files so far). */
+  state: 'starting' | 'indexing' | 'analysing' | 'ready';
   filesDone: number;
   filesTotal: number;
   errors: number;

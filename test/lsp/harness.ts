@@ -144,12 +144,14 @@ export async function startSession(options: {
   settings?: unknown; args?: string[]; command?: string[]; setup?: (workspace: string) => void;
   /** Use this folder as the workspace (not copied, not deleted at shutdown). */
   workspace?: string;
+  /** Extra environment variables of the server process. */
+  env?: Record<string, string>;
 } = {}): Promise<Session> {
   const workspace = options.workspace ?? fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-lsp-'));
   if (!options.workspace) fs.cpSync(path.join(ROOT, 'samples'), workspace, { recursive: true });
   options.setup?.(workspace);
   const command = options.command ?? [SERVER, '--stdio'];
-  const child = spawn(process.execPath, [...command, ...(options.args ?? [])], { cwd: workspace, stdio: 'pipe' });
+  const child = spawn(process.execPath, [...command, ...(options.args ?? [])], { cwd: workspace, stdio: 'pipe', env: { ...process.env, ...options.env } });
   const stderr: string[] = [];
   child.stderr.on('data', d => { stderr.push(String(d)); });
   const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));

@@ -172,6 +172,9 @@ test('status bar text follows the server state and gfpLens/status', () => {
   const st = (over: Partial<StatusParams>): StatusParams => ({ state: 'ready', filesDone: 0, filesTotal: 0, errors: 0, warnings: 0, hints: 0, ...over });
   assert.equal(statusView('running', st({ state: 'indexing', filesDone: 1234, filesTotal: 5678 })).text, '$(sync~spin) GFP: 1234/5678');
   assert.equal(statusView('running', st({ errors: 2, warnings: 1 })).text, '$(shield) GFP: 2 errors, 1 warning');
+  const analysing = statusView('running', st({ state: 'analysing', filesTotal: 57000, errors: 23, warnings: 1400 }));
+  assert.equal(analysing.text, '$(sync~spin) GFP: analysing');
+  assert.match(analysing.tooltip, /57000 files indexed; the whole-tree analysis is running.*last session found 23 errors, 1400 warnings/);
   assert.equal(statusView('running', st({})).text, '$(shield) GFP: clean');
   assert.equal(statusView('running', st({ hints: 3 })).text, '$(shield) GFP: 3 hints');
   assert.equal(statusView('running', undefined).text, '$(sync~spin) GFP: starting');

@@ -121,8 +121,8 @@ export class DocumentAnalyzer {
     this.settleTimer = setTimeout(() => {
       this.settleTimer = undefined;
       if (this.timers.size) { this.scheduleSettle(); return; }
-      try { this.engine?.settle(); } catch (e) { this.connection.console.error(`gfp-lens: refresh failed: ${describe(e)}`); }
-      this.publishAll();
+      // in slices between requests; the engine's onDone republishes (server.ts)
+      this.engine?.settleInBackground().catch(e => this.connection.console.error(`gfp-lens: refresh failed: ${describe(e)}`));
     }, SETTLE_MS);
   }
 

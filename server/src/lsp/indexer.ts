@@ -47,9 +47,10 @@ export class WorkspaceIndexer {
         else params.hints++;
       }
     };
+    if (params.state === 'ready' && engine?.partial) params.state = 'analysing';
     const snap = this.lastSnapshot;
-    if (snap && this.state === 'indexing') count(snap.findings);
-    else if (engine && this.state === 'ready') {
+    if (snap && (params.state === 'indexing' || params.state === 'analysing')) count(snap.findings);
+    else if (engine && params.state === 'ready') {
       try {
         count(engine.findings());
       } catch (e) { this.connection.console.error(`gfp-lens: counting findings failed: ${describe(e)}`); }
@@ -76,8 +77,17 @@ export class WorkspaceIndexer {
     }
   }
 
-  /** Findings of the last session while the current index is being built (status counts come from it). */
+  /** Findings of the last session while the current index is being built and analysed (status counts come from it). */
   lastSnapshot: Snapshot | undefined;
+  /** A complete index whose results snapshot waits for the background analysis. */
+  private snapshotDue = false;
+
+  /** The engine's background analysis finished: store the snapshot an index run left due, update the status. */
+  analysisDone(engine: Engine): void {
+    this.lastSnapshot = undefined;
+    if (this.snapshotDue && engine.isCurrent) { this.snapshotDue = false; this.saveSnapshot(engine, true); }
+    this.sendStatus();
+  }
   /** What the last complete index saw (the files a snapshot must cover). */
   private lastIndex: { roots: string[]; exclude: string[]; listed: string[]; stamps: Map<string, FileStamp>; skipped: EngineProblem[]; files: number } | undefined;
 
@@ -173,14 +183,15 @@ export class WorkspaceIndexer {
       hooks.after(result.cancelled);
       if (!result.cancelled) {
         this.lastIndex = { roots, exclude, listed: result.listed, stamps: result.skippedStamps, skipped: result.skipped, files: result.files };
-        this.saveSnapshot(engine, false);
+        engine.analyze(); // in background mode a large tree is analysed in slices: the snapshot is stored when that is done
+        if (engine.partial) this.snapshotDue = true; else this.saveSnapshot(engine, false);
       }
     } catch (e) {
       this.connection.console.error(`gfp-lens: indexing failed: ${describe(e)}`);
       try { hooks.after(true); } catch { /* reported above */ }
     } finally {
       reporter?.done();
-      this.lastSnapshot = undefined;
+      if (!engine.partial) this.lastSnapshot = undefined;
       if (this.current?.token === token) this.current = undefined;
       this.state = 'ready';
       this.sendStatus();

@@ -59,7 +59,12 @@ export function startServer(options: StartOptions = {}): Connection {
 
   const indexHooks = {
     before: () => {},
-    after: () => { analyzer.setProvisional(undefined); analyzer.invalidateAll(); analyzer.publishAll(); },
+    after: () => {
+      analyzer.invalidateAll();
+      engine?.analyze(); // a large tree: starts the background analysis; the last session's findings stay until it is done
+      if (!engine?.partial) analyzer.setProvisional(undefined);
+      analyzer.publishAll();
+    },
     isOpen: (file: string) => uris.isOpen(file),
     openText: (file: string) => { const u = uris.toUri(file); return documents.get(u)?.getText(); },
     provisional: (snap: Snapshot) => { analyzer.setProvisional(snap); analyzer.publishAll(); indexer.sendStatus(); },
@@ -76,6 +81,12 @@ export function startServer(options: StartOptions = {}): Connection {
     return indexer.run(roots, settings.exclude, indexHooks, prune);
   };
   let storagePath: string | undefined;
+  /** The engine's background analysis or refresh is done: show its results. */
+  const analysed = () => {
+    analyzer.setProvisional(undefined);
+    analyzer.publishAll();
+    if (engine) indexer.analysisDone(engine);
+  };
 
   connection.onInitialize(async (params: InitializeParams): Promise<InitializeResult> => {
     const c = params.capabilities;
@@ -94,6 +105,7 @@ export function startServer(options: StartOptions = {}): Connection {
     analyzer.roots = roots;
     try {
       engine = await createEngine(parseSettings(params.initializationOptions).engine);
+      engine.background = { minFunctions: backgroundMinFunctions(), onDone: analysed };
       analyzer.engine = engine;
     } catch (e) {
       connection.console.error(`gfp-lens: the analysis engine failed to start: ${describe(e)}`);
@@ -201,7 +213,8 @@ export function startServer(options: StartOptions = {}): Connection {
     if (!file) return null;
     const h = engine.hover(file, doc.offsetAt(params.position));
     if (!h || !h.markdown) return null;
-    return { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: rangeOf(h.span) };
+    const note = engine.partial ? '\n\n---\n*GFP Lens is still analysing the whole tree: contexts that come from other files are not shown yet.*' : '';
+    return { contents: { kind: MarkupKind.Markdown, value: h.markdown + note }, range: rangeOf(h.span) };
   }));
 
   connection.onCodeAction(guard(log, 'codeAction', [] as CodeAction[], (params: CodeActionParams): CodeAction[] => {
@@ -252,6 +265,15 @@ export function startServer(options: StartOptions = {}): Connection {
   documents.listen(connection);
   connection.listen();
   return connection;
+}
+
+/**
+ * Trees with at least this many functions are analysed in the background (engine BackgroundMode): about 0.4 s of
+ * analysis on the reference machine; the kernel has 700 k. GFP_LENS_BACKGROUND_MIN_FUNCTIONS overrides it (tests).
+ */
+export function backgroundMinFunctions(): number {
+  const v = Number(process.env.GFP_LENS_BACKGROUND_MIN_FUNCTIONS);
+  return Number.isFinite(v) && v >= 0 && process.env.GFP_LENS_BACKGROUND_MIN_FUNCTIONS !== '' ? v : 10000;
 }
 
 /** The extension/CLI version from the package.json that ships beside dist/. */
