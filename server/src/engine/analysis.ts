@@ -473,7 +473,7 @@ export class Analysis {
       this.byFile.set(s.file, local);
       const isHeader = s.file.endsWith('.h');
       for (const fn of s.functions) {
-        const node: FnNode = { id: this.nodes.length, file: s.file, fn, summary: s };
+        const node: FnNode = { id: this.nodes.length, file: s.file, fn, summary: s, one: undefined };
         this.nodes.push(node);
         push(this.nodesByFile, s.file, node);
         if (!local.has(fn.name)) local.set(fn.name, node);
