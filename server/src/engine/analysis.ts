@@ -23,6 +23,8 @@ export interface CtxRec {
   scope: ScopeState;
   lost: boolean;
   req?: boolean;
+  /** An atomic context in which in_interrupt() is true: an interrupt or softirq callback, or bottom halves disabled. */
+  intr: boolean;
   confidence: Confidence;
   depth: number;
   node: FnNode;
@@ -81,6 +83,8 @@ export interface RawFinding {
 
 export interface SiteContext {
   kind: ContextKind; description: string; path: PathStep[]; scope: ScopeState; lost: boolean;
+  /** An atomic context in which in_interrupt() is true (irq, softirq, bh disabled): vfree() defers then. */
+  intr?: boolean;
   /** The context is visible in the reporting function itself (lock held there, or the function is the registered callback/root). */
   local?: boolean;
 }
@@ -324,7 +328,7 @@ export class Analysis {
    */
   private propagationSignature(n: FnNode): string {
     const loc = (l: Loc | undefined) => (l ? `${l.line}:${l.col}` : '');
-    const ctxs = (this.ctxs.get(n.id) ?? []).map((c) => `${c.kind}/${c.scope}/${c.lost}/${c.req}/${c.depth}/${c.confidence}/${c.description}`).join(';');
+    const ctxs = (this.ctxs.get(n.id) ?? []).map((c) => `${c.kind}/${c.scope}/${c.lost}/${c.req}/${c.intr}/${c.depth}/${c.confidence}/${c.description}`).join(';');
     const edges = (this.edges.get(n.id) ?? []).map((e) => {
       const st = e.site.state;
       return `${e.kind}:${e.label}:${e.confidence}:${e.targets.map((t) => t.id).join(',')}@${loc(e.site)}:${st.held.map((h) => `${h.kind}${h.key}${loc(h)}${h.text}`).join('|')}:${st.released}:${st.scope ? st.scope.kind + loc(st.scope) : ''}:${st.maySleepReq}:${st.nofsTxn ? loc(st.nofsTxn) + st.nofsTxn.text : ''}`;
@@ -729,7 +733,7 @@ export class Analysis {
   // ---------- propagation ----------
   private addCtx(node: FnNode, rec: Omit<CtxRec, 'arrivals' | 'node'>, queue: CtxRec[], into: Map<number, CtxRec[]>): void {
     const list = into.get(node.id) ?? [];
-    const same = list.find((c) => c.kind === rec.kind && c.scope === rec.scope && c.lost === rec.lost && c.req === rec.req);
+    const same = list.find((c) => c.kind === rec.kind && c.scope === rec.scope && c.lost === rec.lost && c.req === rec.req && c.intr === rec.intr);
     if (same) {
       same.arrivals++;
       // Among equally short records the surer one wins, then the smaller origin, whatever order they arrived in
@@ -761,6 +765,11 @@ export class Analysis {
       push(this.regByRef, ref, { n, c, ref });
       push(this.regByNode, n.id, { ref, c });
     }
+  }
+
+  /** Registered as an interrupt-context callback (request_irq, timer_setup, ...): whatever it holds, in_interrupt() is true. */
+  private isInterruptCallback(n: FnNode): boolean {
+    return !!this.regByRef.get(n.fn.name)?.some((r) => this.resolveName(r.n.file, r.ref).slice(0, MAX_NAME_CANDIDATES).includes(n));
   }
 
   /** Root contexts: all of them (targets = null), or only those arriving at the given functions. */
@@ -801,7 +810,7 @@ export class Analysis {
       for (const t of this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES)) {
         if (!want(t)) continue;
         this.addCtx(t, {
-          kind: 'atomic', scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
+          kind: 'atomic', scope: 'none', lost: false, intr: true, confidence: 'high', depth: 0, parent: null,
           description: `${ref}() is a ${reg.label}, registered by ${c.callee}() at ${base(n.file)}:${c.line + 1}`,
           steps: [
             { kind: 'origin', file: n.file, line: c.line, character: c.col, text: `${c.callee}() registers ${ref}() as a ${reg.label}` },
@@ -816,7 +825,7 @@ export class Analysis {
       for (const { b, file, node } of this.bindingsByTypeField.get(`${type}.${field}`) ?? []) {
         if (!want(node)) continue;
         this.addCtx(node, {
-          kind: root.kind, scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
+          kind: root.kind, scope: 'none', lost: false, intr: root.kind === 'atomic', confidence: 'high', depth: 0, parent: null,
           description: `${b.fn}() is the ${root.label}, set at ${base(file)}:${b.line + 1}`,
           steps: [
             { kind: 'origin', file, line: b.line, character: b.col, text: `.${field} = ${b.fn} (struct ${type}): ${root.label}` },
@@ -834,7 +843,7 @@ export class Analysis {
       if (!kind || kind === 'process') continue;
       const how = n.fn.annotation ? `annotated "${n.fn.annotationText}"` : 'listed in gfpLens.extraRoots';
       this.addCtx(n, {
-        kind, scope: 'none', lost: false, confidence: 'high', depth: 0, parent: null,
+        kind, scope: 'none', lost: false, intr: false, confidence: 'high', depth: 0, parent: null,
         description: `${n.fn.name}() is ${how}`,
         steps: [{ kind: 'origin', file: n.file, line: n.fn.line, character: n.fn.col, text: `${n.fn.name}() ${how}` }],
       }, queue, into);
@@ -845,7 +854,7 @@ export class Analysis {
       const lock = atomicHeld(e.site.state, n);
       if (lock && !this.calleeMayDropBefore(n, lock, e.site.offset)) {
         this.addCtx(t, {
-          kind: 'atomic', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
+          kind: 'atomic', scope: 'none', lost: false, intr: disablesBh(lock) || this.isInterruptCallback(n), confidence: e.confidence, depth: 1, parent: null,
           description: `${lockWhat(lock)} \`${lock.text}\` held in ${n.fn.name}() at ${base(n.file)}:${lock.line + 1}`,
           steps: [lockStep(n, lock), callStep(n, e.site, t, e.kind, e.label)],
         }, queue, into);
@@ -853,7 +862,7 @@ export class Analysis {
       const txn = e.site.state.nofsTxn;
       if (txn && !e.site.state.scope) {
         this.addCtx(t, {
-          kind: 'nofs', scope: 'none', lost: false, confidence: e.confidence, depth: 1, parent: null,
+          kind: 'nofs', scope: 'none', lost: false, intr: false, confidence: e.confidence, depth: 1, parent: null,
           description: `inside the filesystem transaction started by ${txn.text} in ${n.fn.name}() at ${base(n.file)}:${txn.line + 1}`,
           steps: [{ kind: 'origin', file: n.file, line: txn.line, character: txn.col, text: `${txn.text} starts a transaction in ${n.fn.name}()` }, callStep(n, e.site, t, e.kind, e.label)],
         }, queue, into);
@@ -890,7 +899,7 @@ export class Analysis {
     const req = st.maySleepReq ?? x.req;
     for (const t of targets) {
       this.addCtx(t, {
-        kind: x.kind, scope, lost, req, confidence: minConf(minConf(x.confidence, e.confidence), x.depth + 1 > HIGH_DEPTH ? 'medium' : 'high'), depth: x.depth + 1, parent: x,
+        kind: x.kind, scope, lost, req, intr: x.intr, confidence: minConf(minConf(x.confidence, e.confidence), x.depth + 1 > HIGH_DEPTH ? 'medium' : 'high'), depth: x.depth + 1, parent: x,
         description: x.description, steps: NO_STEPS, via: { from: x.node, site: e.site, kind: e.kind, label: e.label },
       }, queue, into);
     }
@@ -924,10 +933,10 @@ export class Analysis {
       // a callee made under the lock before this site may drop it (an unlock helper, a function that releases the
       // caller's lock on some path): the context is then not certain from this function alone
       const local = !this.calleeMayDropBefore(s.node, held, s.report.offset);
-      out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, local, description: `${lockWhat(held)} \`${held.text}\` held in ${s.node.fn.name}() at ${base(s.node.file)}:${held.line + 1}`, path: [lockStep(s.node, held), ...tail] }, confidence: 'high', req: s.state.maySleepReq });
+      out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, intr: disablesBh(held) || this.isInterruptCallback(s.node), local, description: `${lockWhat(held)} \`${held.text}\` held in ${s.node.fn.name}() at ${base(s.node.file)}:${held.line + 1}`, path: [lockStep(s.node, held), ...tail] }, confidence: 'high', req: s.state.maySleepReq });
     } else if (s.innerHeld) {
       const h = s.innerHeld;
-      out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, description: `${lockWhat(h)} \`${h.text}\` held in ${h.fnName}() at ${base(h.file)}:${h.line + 1}`, path: [...tail.slice(0, -1), { kind: 'origin', file: h.file, line: h.line, character: h.col, text: `${h.text} in ${h.fnName}()` }, tail[tail.length - 1]] }, confidence: 'high', req: s.state.maySleepReq });
+      out.push({ ctx: { kind: 'atomic', scope: 'none', lost: false, intr: disablesBh(h), description: `${lockWhat(h)} \`${h.text}\` held in ${h.fnName}() at ${base(h.file)}:${h.line + 1}`, path: [...tail.slice(0, -1), { kind: 'origin', file: h.file, line: h.line, character: h.col, text: `${h.text} in ${h.fnName}()` }, tail[tail.length - 1]] }, confidence: 'high', req: s.state.maySleepReq });
     }
     if (s.state.nofsTxn) {
       const t = s.state.nofsTxn;
@@ -935,7 +944,7 @@ export class Analysis {
     }
     for (const c of this.ctxs.get(s.node.id) ?? []) {
       if (c.kind === 'atomic' && (s.state.released > 0 || s.innerReleased)) continue;
-      const ctx = { kind: c.kind, scope: c.scope, lost: c.lost, description: c.description, local: c.depth === 0 } as SiteContext;
+      const ctx = { kind: c.kind, scope: c.scope, lost: c.lost, intr: c.intr, description: c.description, local: c.depth === 0 } as SiteContext;
       // the path is built only when someone looks at it (most contexts produce no finding)
       let path: PathStep[] | undefined;
       Object.defineProperty(ctx, 'path', { enumerable: true, get: () => (path ??= [...this.pathOf(c), ...tail]) });
@@ -1058,7 +1067,7 @@ export class Analysis {
     if (s.kind === 'sleep') {
       if (ctx.kind !== 'atomic') return undefined;
       // vfree() defers to vfree_atomic() when in_interrupt(): irq/softirq/RCU callbacks and bh-disabled regions
-      if (s.callee === 'vfree' && /handler|callback|tasklet|softirq|NAPI|_bh|bh_disable|irq_work|timer/.test(ctx.description)) return undefined;
+      if (s.callee === 'vfree' && ctx.intr) return undefined;
       return { rule: 'atomic-sleep', message: `${s.callee}() may sleep, but ${fnName}() can run in atomic context: ${ctx.description}. Sleeping here is a "scheduling while atomic" bug.` };
     }
     const { certain } = Analysis.certainValues(s.values, req);
@@ -1158,6 +1167,9 @@ function archOf(file: string): string | undefined {
 const ARCH_OF = new Map<string, string>();
 export function base(file: string): string { const i = file.lastIndexOf('/'); return i >= 0 ? file.slice(i + 1) : file; }
 function pathKey(p: PathStep[]): string { return p.map((s) => `${s.file}:${s.line}`).join('>'); }
+
+/** Holding it makes in_interrupt() true: local_bh_disable(), the _bh lock variants, rcu_read_lock_bh(). */
+function disablesBh(l: LockRef): boolean { return l.kind === 'bh' || /^[A-Za-z_]\w*_bh\s*\(/.test(l.text); }
 
 function lockWhat(l: LockRef): string {
   switch (l.kind) {
