@@ -13,22 +13,22 @@ const FUNCTIONS = 40;
  * that call the same helper of the next file, some of which allocate with GFP_KERNEL (reached under the lock of an
  * earlier file: interprocedural warnings up to the propagation depth). File 0 also has a local bug.
  */
-function tree(): Map<string, string> {
+function tree(files = FILES): Map<string, string> {
   const out = new Map<string, string>();
-  for (let k = 0; k < FILES; k++) {
+  for (let k = 0; k < files; k++) {
     const lines = ['#include <linux/spinlock.h>', '#include <linux/slab.h>', '', `static DEFINE_SPINLOCK(lock${k});`, ''];
     for (let j = 0; j < FUNCTIONS; j++) {
-      if (k + 1 < FILES) lines.push(`void step${k + 1}_${j}(int n);`);
+      if (k + 1 < files) lines.push(`void step${k + 1}_${j}(int n);`);
     }
     lines.push('');
     for (let j = 0; j < FUNCTIONS; j++) {
       lines.push(`void step${k}_${j}(int n)`, '{', '\tvoid *p = NULL;', '');
-      if (k + 1 < FILES) lines.push('\tif (n > 0)', `\t\tstep${k + 1}_${j}(n - 1);`);
+      if (k + 1 < files) lines.push('\tif (n > 0)', `\t\tstep${k + 1}_${j}(n - 1);`);
       if ((j + k) % 7 === 0) lines.push('\tp = kmalloc(64, GFP_KERNEL);');
       lines.push('\tkfree(p);', '}', '');
     }
     lines.push(`void entry${k}(void)`, '{', `\tspin_lock(&lock${k});`);
-    if (k + 1 < FILES) for (let j = 0; j < 4; j++) lines.push(`\tstep${k + 1}_${j}(8);`);
+    if (k + 1 < files) for (let j = 0; j < 4; j++) lines.push(`\tstep${k + 1}_${j}(8);`);
     if (k === 0) lines.push('\tkfree(kmalloc(16, GFP_KERNEL));');
     lines.push(`\tspin_unlock(&lock${k});`, '}', '');
     out.set(`/gen/f${k}.c`, lines.join('\n'));
@@ -129,5 +129,26 @@ test('a background refresh stays exact when edits come in between its slices', a
   assert.ok(e.lastBackground && e.lastBackground.kind === 'refresh' && e.lastBackground.slices > 1, `ran in slices: ${JSON.stringify(e.lastBackground)}`);
   await settleAll(e);
   const sync = await engineOver(texts, ['/gen/f0.c', '/gen/f1.c']);
+  assert.deepEqual(everything(e), everything(sync));
+});
+
+test('a background analysis that sees many files change meanwhile (a checkout) runs again instead of replaying each', async () => {
+  const texts = tree(80);
+  const e = await engineOver(texts, ['/gen/f0.c']);
+  const bg = background(e);
+  const done = bg.done();
+  e.findings();
+  await tick();
+  assert.equal(e.partial, true);
+  // every disk file gets a line more at its top (new summaries for 79 files)
+  for (const [file, text] of texts) {
+    if (file === '/gen/f0.c') continue;
+    texts.set(file, `/* checked out */\n${text}`);
+    e.indexText(file, texts.get(file)!);
+  }
+  await done;
+  assert.equal(e.lastBackground?.runs, 2, JSON.stringify(e.lastBackground));
+  assert.equal(e.needsSettle, false, 'nothing was replayed');
+  const sync = await engineOver(texts, ['/gen/f0.c']);
   assert.deepEqual(everything(e), everything(sync));
 });

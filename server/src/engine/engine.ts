@@ -18,6 +18,8 @@ import { GFP_NAMES } from './gfp';
 
 const CONF: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+/** A background analysis replays at most this many files changed while it ran (each is a replaceFile()); more: it runs again. */
+const MAX_REPLAYED = 64;
 
 interface FileEntry {
   summary: FileSummary; text?: string; lines?: number[];
@@ -41,7 +43,11 @@ export interface BackgroundMode {
 }
 
 /** How the last background analysis or refresh went (logs, benchmarks). */
-export interface BackgroundStats { kind: 'full' | 'refresh'; ms: number; slices: number; longestSliceMs: number; functions: number }
+export interface BackgroundStats {
+  kind: 'full' | 'refresh'; ms: number; slices: number; longestSliceMs: number; functions: number;
+  /** Full runs: how many times it started (again after many files changed, or an interface changed, meanwhile). */
+  runs?: number;
+}
 
 export class Engine {
   private entries = new Map<string, FileEntry>();
@@ -315,7 +321,7 @@ export class Engine {
    * interface, or a file added or removed meanwhile, starts it again.
    */
   private async runBuild(token: { cancelled: boolean }): Promise<void> {
-    while (!token.cancelled) {
+    for (let runs = 1; !token.cancelled; runs++) {
       const used = new Map<string, FileSummary>();
       for (const [file, e] of this.entries) used.set(file, e.summary);
       const a = new Analysis([...used.values()], { extraRoots: this.options.extraRoots });
@@ -332,6 +338,9 @@ export class Engine {
       if (!done || token.cancelled) return;
       let ok = used.size === this.entries.size;
       let replayed = false;
+      // many files changed meanwhile (a re-index, a checkout): analysing again is cheaper than replaying them one by one
+      let changed = 0;
+      for (const [file, e] of this.entries) if (used.get(file) !== e.summary && ++changed > MAX_REPLAYED) { ok = false; break; }
       for (const [file, e] of this.entries) {
         if (!ok || failed) break;
         const before = used.get(file);
@@ -347,6 +356,7 @@ export class Engine {
       if (!ok && !failed) continue;
       this.analysis = a;
       this.groupFindings(a);
+      if (this.lastBackground) this.lastBackground.runs = runs;
       this.stale = replayed && a.hasPending;
       this.local = null;
       this.build = undefined;
