@@ -225,7 +225,7 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         engine.settle();
         const ms = performance.now() - t0;
-        const how = engine.lastSettle === 'refresh' ? `refresh of ${engine.lastSettleFunctions} functions` : 'full analysis';
+        const how = engine.lastSettle === 'refresh' ? (engine.lastSettleFunctions ? `refresh of ${engine.lastSettleFunctions} functions` : 'nothing to refresh: no other file depends on what changed') : 'full analysis';
         (out.settle as unknown[] | undefined)?.push({ label, ms, how }) ?? (out.settle = [{ label, ms, how }]);
         row(`settle after one ${label}`, `${secs(ms)} (${how})`);
       }

@@ -87,7 +87,9 @@ export class Engine {
     this.functionCount = -1;
     if (reused) this.reusedFiles.add(file); else this.reusedFiles.delete(file);
     // Fast path: a body edit re-analyses only this file's functions; the rest of the tree is refreshed by settle().
+    this.lastUpdate = this.analysis ? 'full' : undefined;
     if (this.analysis && this.byFile && this.analysis.replaceFile(summary)) {
+      this.lastUpdate = 'incremental';
       this.byFile.set(file, this.analysis.findings.filter((f) => f.site.node.file === file));
       // other files' results change only if the edit changed what this file passes on (settle() refreshes them)
       this.stale = this.analysis.hasPending;
@@ -96,6 +98,8 @@ export class Engine {
     this.invalidate();
   }
 
+  /** How the last updateFile() was taken into an existing analysis: in place, or by dropping it (tests, logs). */
+  lastUpdate: 'incremental' | 'full' | undefined;
   private stale = false;
   /** True when the last global analysis covers every file as it is now (findings() will not re-analyse). */
   get isCurrent(): boolean { return this.analysis !== null && !this.needsSettle && !this.refreshing; }
@@ -105,7 +109,7 @@ export class Engine {
   /** Brings other files' results up to date after incremental updates: a refresh of what the edits reach, or a full analysis. */
   settle(): void {
     const full = this.checkReused();
-    if (!this.stale && !full) return;
+    if (!this.stale && !full) { this.nothingToSettle(); return; }
     // Re-propagate what the edits can reach; a full analysis only when that cannot be exact.
     if (!full && this.analysis?.refresh()) {
       this.stale = false;
@@ -126,7 +130,7 @@ export class Engine {
     if (!this.background) { this.settle(); return; }
     if (this.refreshing || this.build) return;
     const full = this.checkReused();
-    if (!this.stale && !full) return;
+    if (!this.stale && !full) { this.nothingToSettle(); return; }
     const a = this.analysis;
     if (full || !a) { this.settleFull(); return; }
     this.stale = false;
@@ -149,6 +153,9 @@ export class Engine {
     this.groupFindings(a);
     this.background?.onDone?.();
   }
+
+  /** The edits since the last settle changed nothing other files depend on. */
+  private nothingToSettle(): void { this.lastSettle = 'refresh'; this.lastSettleFunctions = 0; }
 
   /** A full analysis instead of a refresh (in the background for a large tree). */
   private settleFull(): void {
