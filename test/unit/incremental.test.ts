@@ -57,6 +57,42 @@ for (const [kase, rel, edit] of edits) {
   });
 }
 
+// Static functions of a .c file are not part of its interface: adding, removing or renaming one stays incremental.
+const staticEdits: Array<[string, string, string, (t: string) => string]> = [
+  ['a new static helper that allocates, called from a function reached from an irq handler', 'irq-chain', 'drivers/net/demo_event.c', (t) => t
+    .replace('void demo_handle_event(struct demo_dev *dd)\n{', 'static void demo_event_note(struct demo_dev *dd)\n{\n\tdd->ring = kmalloc(32, GFP_KERNEL);\n}\n\nvoid demo_handle_event(struct demo_dev *dd)\n{\n\tdemo_event_note(dd);')],
+  ['a renamed static irq handler (the registration names the new one)', 'irq-chain', 'drivers/net/demo_irq.c', (t) => t.replace(/demo_isr\b/g, 'demo_isr_renamed')],
+  ['a removed static helper whose callers remain', 'gfp-flow', 'flow.c', (t) => t.replace(/static void \*flow_wrap\([^)]*\)\n\{[^}]*\}\n/, '')],
+  ['a new static function between two others, nothing calls it', 'gfp-flow', 'flow.c', (t) => t.replace('static int flow_note', 'static void flow_spare(struct flow_dev *fd)\n{\n\tspin_lock(&fd->lock);\n\tfd->buf = kzalloc(8, GFP_KERNEL);\n\tspin_unlock(&fd->lock);\n}\n\nstatic int flow_note')],
+];
+
+for (const [what, kase, rel, edit] of staticEdits) {
+  test(`incremental = full after ${what}`, async () => {
+    const dir = path.join(fixtures, kase);
+    const file = path.join(dir, rel);
+    const before = fs.readFileSync(file, 'utf8');
+    const after = edit(before);
+    assert.notEqual(after, before, 'the edit must change the text');
+    const inc = await createEngine();
+    await indexTree(inc, [dir, include], { exclude: [] });
+    inc.updateFile(file, before);
+    inc.findings();
+    inc.updateFile(file, after);
+    assert.equal(inc.lastUpdate, 'incremental', 'no full analysis for a static function');
+    const full = await fresh(dir, file, after);
+    assert.deepEqual(summary(inc, file), summary(full, file));
+    inc.settle();
+    assert.deepEqual(everything(inc), everything(full), `after settle (${inc.lastSettle})`);
+    // and back: the edit undone is incremental too
+    inc.updateFile(file, before);
+    assert.equal(inc.lastUpdate, 'incremental');
+    inc.settle();
+    const orig = await fresh(dir, file, before);
+    assert.deepEqual(everything(inc), everything(orig), 'after undoing the edit');
+    inc.dispose(); full.dispose(); orig.dispose();
+  });
+}
+
 test('an interface change (new function) falls back to a full analysis', async () => {
   const dir = path.join(fixtures, 'negatives');
   const file = listSourceFiles([dir]).files[0];
@@ -65,6 +101,7 @@ test('an interface change (new function) falls back to a full analysis', async (
   e.findings();
   e.updateFile(file, fs.readFileSync(file, 'utf8') + '\nint neg_new(void) { return 0; }\n');
   assert.equal(e.needsSettle, false);
+  assert.equal(e.lastUpdate, 'full', 'a new non-static function can change how other files resolve their calls');
   assert.ok(e.findings(file).length >= 0);
   e.dispose();
 });

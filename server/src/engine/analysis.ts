@@ -193,10 +193,16 @@ export class Analysis {
     return live;
   }
 
-  /** Interface of a file: what other files' analysis depends on. Equal interface => incremental update is sound for everything outside the file's own functions' downstream. */
+  /**
+   * Interface of a file: what other files' analysis depends on. Equal interface => incremental update is sound for
+   * everything outside the file's own functions' downstream. The static functions of a .c file that no ops table of
+   * the file names are not part of it: only the file itself can call them, so they may come and go in an edit.
+   */
   static interfaceKey(s: FileSummary): string {
+    const header = s.file.endsWith('.h');
+    const bound = new Set(s.bindings.map((b) => b.fn));
     return JSON.stringify([
-      s.functions.map((f) => [f.name, f.isStatic, f.params.map((p) => p.isGfp), f.annotation ?? '']),
+      s.functions.filter((f) => header || !f.isStatic || bound.has(f.name)).map((f) => [f.name, f.isStatic, f.params.map((p) => p.isGfp), f.annotation ?? '']),
       s.bindings.map((b) => [b.fn, b.chain, b.structType ?? '', b.baseType ?? '', b.via]),
       s.structFields, s.typedefs, s.gfpPrototypes,
     ]);
@@ -213,23 +219,44 @@ export class Analysis {
     const idx = this.summaries.findIndex((x) => x.file === summary.file);
     if (idx < 0 || Analysis.interfaceKey(this.summaries[idx]) !== Analysis.interfaceKey(summary)) return false;
     const old = this.summaries[idx];
-    const nodes = [...(this.nodesByFile.get(summary.file) ?? [])];
-    if (nodes.length !== summary.functions.length) return false;
+    const oldNodes = this.nodesByFile.get(summary.file) ?? [];
+    if (oldNodes.length !== old.functions.length) return false;
     this.summaries[idx] = summary;
-    // functions keep their order within the file when the interface is equal
-    const oldFns = old.functions;
-    nodes.sort((a, b) => oldFns.indexOf(a.fn) - oldFns.indexOf(b.fn));
+    // the functions of the new text, matched to the old ones by name and occurrence (statics may come and go)
+    const byFn = new Map(oldNodes.map((n) => [n.fn, n]));
+    const pairs = matchFunctions(old.functions, summary.functions);
+    const kept: FnNode[] = []; const keptNew: FnSummary[] = [];
+    for (const [i, j] of pairs) { const n = byFn.get(old.functions[i]); if (n) { kept.push(n); keptNew.push(summary.functions[j]); } }
+    const keptSet = new Set(kept);
+    const removed = oldNodes.filter((n) => !keptSet.has(n));
     // what refresh() may have to revisit, seen before the edit (compared with the same after it, below)
-    const oldIds = nodes.map((n) => n.id);
+    const oldIds = kept.map((n) => n.id);
     const flowsBefore = this.flowSignature(oldIds);
-    const dropsBefore = this.dropSignature(nodes);
-    const sigBefore = nodes.map((n) => this.propagationSignature(n));
+    const dropsBefore = this.dropSignature(kept);
+    const sigBefore = kept.map((n) => this.propagationSignature(n));
     const oldTargets = oldIds.map((id) => this.calleesAndRegistered([id]));
-    nodes.forEach((n, i) => { n.fn = summary.functions[i]; n.summary = summary; });
-    const ids = new Set(oldIds);
+    const releasedBefore = kept.map((n) => !!n.fn.releasesCallerLock);
+    for (const n of removed) {
+      for (const id of this.calleesAndRegistered([n.id])) this.pending.add(id);
+      this.retire(n);
+    }
+    kept.forEach((n, i) => { n.fn = keptNew[i]; n.summary = summary; });
+    // new functions (statics only: the interface is unchanged) get new nodes; the file's lists follow the new order
+    const byNew = new Map(kept.map((n) => [n.fn, n]));
+    const nodes = summary.functions.map((fn) => {
+      let n = byNew.get(fn);
+      if (!n) { n = { id: this.nodes.length, file: summary.file, fn, summary, one: undefined }; this.nodes.push(n); }
+      return n;
+    });
+    const added = nodes.filter((n) => !keptSet.has(n));
+    this.nodesByFile.set(summary.file, nodes);
+    const local = new Map<string, FnNode>();
+    for (const n of nodes) if (!local.has(n.fn.name)) local.set(n.fn.name, n);
+    this.byFile.set(summary.file, local);
+    const ids = new Set(nodes.map((n) => n.id));
     // which calls may drop a caller's lock: this file's own entries are recomputed; everyone's when a function of
     // this file changed whether it releases a lock it did not take
-    if (oldFns.some((f, i) => !!f.releasesCallerLock !== !!summary.functions[i].releasesCallerLock)) this.callerDropMemo.clear();
+    if (added.length || removed.length || kept.some((n, i) => !!n.fn.releasesCallerLock !== releasedBefore[i])) this.callerDropMemo.clear();
     else for (const id of ids) this.callerDropMemo.delete(id);
     // bindings of this file point at new locations
     const boundBefore = this.boundFrom(summary.file);
@@ -247,21 +274,41 @@ export class Analysis {
     for (const n of nodes) this.sites.delete(n.id);
     drain(this.collectSites(nodes));
     drain(this.repropagate(ids, this.ctxs));
-    this.touched?.push(...oldIds);
+    this.touched?.push(...ids);
     this.findings = this.findings.filter((f) => !ids.has(f.site.node.id));
     drain(this.evaluate(nodes));
     // only functions whose outgoing propagation changed feed refresh(), with what they reached before and now
-    nodes.forEach((n, i) => {
+    kept.forEach((n, i) => {
       if (this.propagationSignature(n) === sigBefore[i]) return;
       this.pending.add(n.id);
       for (const id of oldTargets[i]) this.pending.add(id);
       for (const id of this.calleesAndRegistered([n.id])) this.pending.add(id);
     });
+    for (const n of added) {
+      this.pending.add(n.id);
+      for (const id of this.calleesAndRegistered([n.id])) this.pending.add(id);
+    }
     // changes that reach upstream (callers' gfp flows, whether a call may drop the caller's lock) need a full run
-    if (this.dropSignature(nodes) !== dropsBefore) this.needsFullRun = true;
+    if (this.dropSignature(kept) !== dropsBefore) this.needsFullRun = true;
     // callers' gfp flows and flow sites are rebuilt by refresh()
     if (this.flowSignature(oldIds) !== flowsBefore) for (const id of oldIds) this.flowsChanged.add(id);
     return true;
+  }
+
+  /** Takes a function that an edit removed out of everything (its node id is not reused). */
+  private retire(n: FnNode): void {
+    this.setEdges(n, []);
+    this.edges.delete(n.id);
+    this.flows.delete(n.id);
+    this.sites.delete(n.id);
+    this.ctxs.delete(n.id);
+    this.callerDropMemo.delete(n.id);
+    for (const { ref, c } of this.regByNode.get(n.id) ?? []) {
+      const list = this.regByRef.get(ref)?.filter((r) => r.c !== c);
+      if (list?.length) this.regByRef.set(ref, list); else this.regByRef.delete(ref);
+    }
+    this.regByNode.delete(n.id);
+    this.findings = this.findings.filter((f) => f.site.node !== n);
   }
 
   /** The functions bound in ops tables by a file, with where (to see whether an edit moved a binding). */
@@ -1155,6 +1202,20 @@ function atomicHeld(st: SiteState, n: FnNode): LockRef | undefined {
 }
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void { const l = m.get(k); if (l) l.push(v); else m.set(k, [v]); }
 function uniq<T>(xs: T[]): T[] { return [...new Set(xs)]; }
+/** Pairs [old index, new index] of functions with the same name and the same occurrence of that name, in order. */
+function matchFunctions(before: FnSummary[], after: FnSummary[]): Array<[number, number]> {
+  const seen = new Map<string, number[]>();
+  before.forEach((f, i) => { const l = seen.get(f.name); if (l) l.push(i); else seen.set(f.name, [i]); });
+  const used = new Map<string, number>();
+  const out: Array<[number, number]> = [];
+  after.forEach((f, j) => {
+    const k = used.get(f.name) ?? 0;
+    const i = seen.get(f.name)?.[k];
+    used.set(f.name, k + 1);
+    if (i !== undefined) out.push([i, j]);
+  });
+  return out;
+}
 /** Function ids in ascending order (a typed-array sort: refreshes sort a hundred thousand of them). */
 function sortedIds(ids: Iterable<number>): number[] { return Array.from(Int32Array.from(ids).sort()); }
 /** The architecture directory a file is under (`arch/<x>/...`), if any. */
