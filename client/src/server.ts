@@ -51,7 +51,8 @@ export class GfpServer implements vscode.Disposable {
   constructor(context: vscode.ExtensionContext, private readonly output: vscode.LogOutputChannel) {
     const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
     const serverOptions: ServerOptions = {
-      run: { module: serverModule, transport: TransportKind.ipc },
+      // A whole kernel tree needs about 2 GB of heap; Node's default limit is a quarter of the machine's memory.
+      run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--max-old-space-size=4096'] } },
       debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
     };
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.{c,h}');
