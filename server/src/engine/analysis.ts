@@ -216,7 +216,8 @@ export class Analysis {
    * or the file is new: the caller must then run a full analysis.
    */
   replaceFile(summary: FileSummary): boolean {
-    const idx = this.summaries.findIndex((x) => x.file === summary.file);
+    if (!this.summaryIndex) this.summaryIndex = new Map(this.summaries.map((x, i) => [x.file, i]));
+    const idx = this.summaryIndex.get(summary.file) ?? -1;
     if (idx < 0 || Analysis.interfaceKey(this.summaries[idx]) !== Analysis.interfaceKey(summary)) return false;
     const old = this.summaries[idx];
     const oldNodes = this.nodesByFile.get(summary.file) ?? [];
@@ -294,6 +295,9 @@ export class Analysis {
     if (this.flowSignature(oldIds) !== flowsBefore) for (const id of oldIds) this.flowsChanged.add(id);
     return true;
   }
+
+  /** Position of each file in `summaries` (built at the first replaceFile(); files are never added or removed). */
+  private summaryIndex: Map<string, number> | undefined;
 
   /** Takes a function that an edit removed out of everything (its node id is not reused). */
   private retire(n: FnNode): void {
