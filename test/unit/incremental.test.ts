@@ -22,6 +22,16 @@ async function fresh(dir: string, file: string, text: string): Promise<Engine> {
   return e;
 }
 
+/** An engine over the fixture tree, analysed with `before` as the text of `file`, then given `after`. */
+async function analysedThenEdited(dir: string, file: string, before: string, after: string): Promise<Engine> {
+  const e = await createEngine();
+  await indexTree(e, [dir, include], { exclude: [] });
+  e.updateFile(file, before);
+  e.findings(); // full analysis
+  e.updateFile(file, after);
+  return e;
+}
+
 /** Every finding of every file with its severity, message and witness path. */
 function everything(e: Engine): string[] {
   return e.findings().map((f) => `${f.id} ${f.severity} ${f.path.map((p) => `${path.basename(p.file)}:${p.line}`).join('>')} ${f.message}`);
@@ -43,11 +53,7 @@ for (const [kase, rel, edit] of edits) {
     const before = fs.readFileSync(file, 'utf8');
     const after = edit(before);
     assert.notEqual(after, before, 'the edit must change the text');
-    const inc = await createEngine();
-    await indexTree(inc, [dir, include], { exclude: [] });
-    inc.updateFile(file, before);
-    inc.findings(); // full analysis in place
-    inc.updateFile(file, after);
+    const inc = await analysedThenEdited(dir, file, before, after);
     assert.equal(inc.needsSettle, true, 'a body edit should take the incremental path');
     const full = await fresh(dir, file, after);
     assert.deepEqual(summary(inc, file), summary(full, file));
@@ -73,11 +79,7 @@ for (const [what, kase, rel, edit] of staticEdits) {
     const before = fs.readFileSync(file, 'utf8');
     const after = edit(before);
     assert.notEqual(after, before, 'the edit must change the text');
-    const inc = await createEngine();
-    await indexTree(inc, [dir, include], { exclude: [] });
-    inc.updateFile(file, before);
-    inc.findings();
-    inc.updateFile(file, after);
+    const inc = await analysedThenEdited(dir, file, before, after);
     assert.equal(inc.lastUpdate, 'incremental', 'no full analysis for a static function');
     const full = await fresh(dir, file, after);
     assert.deepEqual(summary(inc, file), summary(full, file));
@@ -129,11 +131,7 @@ test('settle after a body edit re-propagates what the edit reaches and equals a 
       else if (before.includes('GFP_ATOMIC')) after = before.replace('GFP_ATOMIC', 'GFP_KERNEL');
       else continue;
       const what = `${kase}/${path.relative(dir, file)} edit ${k}`;
-      const inc = await createEngine();
-      await indexTree(inc, [dir, include], { exclude: [] });
-      inc.updateFile(file, before);
-      inc.findings();
-      inc.updateFile(file, after);
+      const inc = await analysedThenEdited(dir, file, before, after);
       const incremental = inc.needsSettle;
       inc.settle();
       const full = await fresh(dir, file, after);

@@ -140,7 +140,7 @@ export class Analysis {
   run(): void { drain(this.runSteps()); }
 
   /**
-   * The full run as a generator that yields every few thousand units of work, so that a caller can spread it over
+   * The full run as a generator that yields every few hundred units of work, so that a caller can spread it over
    * many short slices and stay responsive (the language server does; run() drains it at once). Nothing else may use
    * or change this object until it is done.
    */

@@ -269,7 +269,7 @@ export class Engine {
   /** Forget the kept text of a file (document closed) but keep its summary. */
   releaseText(file: string): void {
     const cur = this.entries.get(file);
-    if (cur) { if (cur.text !== undefined) cur.stamp = textStamp(cur.text); cur.text = undefined; cur.lines = undefined; }
+    if (cur) { if (cur.text !== undefined) cur.stamp = textStamp(cur.text); cur.text = undefined; cur.lines = undefined; this.local = null; }
   }
 
   removeFile(file: string): void { if (this.entries.delete(file)) { this.functionCount = -1; this.local = null; this.invalidate(); } }
@@ -290,11 +290,17 @@ export class Engine {
       this.startBuild();
       return this.localAnalysis().analysis;
     }
-    const a = new Analysis([...this.entries.values()].map((f) => f.summary), { extraRoots: this.options.extraRoots });
-    try { a.run(); } catch (e) { this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` }); }
+    const a = this.analyseNow([...this.entries.values()].map((f) => f.summary));
     this.analysis = a;
     this.groupFindings(a);
     return this.analysis;
+  }
+
+  /** A full analysis of these summaries at once; an exception is reported and what was computed is kept. */
+  private analyseNow(summaries: FileSummary[]): Analysis {
+    const a = new Analysis(summaries, { extraRoots: this.options.extraRoots });
+    try { a.run(); } catch (e) { this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` }); }
+    return a;
   }
 
   private countFunctions(): number {
@@ -305,8 +311,7 @@ export class Engine {
   /** The open files alone (background mode, while the whole-tree analysis runs). */
   private localAnalysis(): { analysis: Analysis; byFile: Map<string, RawFinding[]> } {
     if (!this.local) {
-      const a = new Analysis([...this.entries.values()].filter((e) => e.text !== undefined).map((e) => e.summary), { extraRoots: this.options.extraRoots });
-      try { a.run(); } catch (e) { this.extraProblems.push({ file: '', message: `analysis error: ${(e as Error).stack ?? e}` }); }
+      const a = this.analyseNow([...this.entries.values()].filter((e) => e.text !== undefined).map((e) => e.summary));
       this.local = { analysis: a, byFile: groupByFile(a) };
     }
     return this.local;
