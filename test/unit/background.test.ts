@@ -152,3 +152,23 @@ test('a background analysis that sees many files change meanwhile (a checkout) r
   const sync = await engineOver(texts, ['/gen/f0.c']);
   assert.deepEqual(everything(e), everything(sync));
 });
+
+test('while the workspace is indexed no whole-tree analysis starts; one under way is dropped', async () => {
+  const texts = tree();
+  const e = await engineOver(texts, ['/gen/f0.c']);
+  const bg = background(e);
+  e.findings();
+  assert.equal(e.busy, true, 'a build started');
+  e.holdBackground(true);
+  assert.equal(e.busy, false, 'indexing drops it');
+  const local = e.findings();
+  assert.equal(e.busy, false, 'and starts none while held');
+  assert.ok(local.every((f) => f.span.file === '/gen/f0.c'), 'the open file alone answers');
+  const done = bg.done();
+  e.holdBackground(false);
+  e.findings();
+  assert.equal(e.partial, true);
+  await done;
+  const sync = await engineOver(texts, ['/gen/f0.c']);
+  assert.deepEqual(everything(e), everything(sync));
+});

@@ -74,6 +74,16 @@ export class Engine {
 
   /** True while results cover only the open files because the whole-tree analysis is still running (background mode). */
   get partial(): boolean { return !this.analysis && !!this.build; }
+
+  /**
+   * While the workspace is being indexed no whole-tree analysis is started (its summaries are about to change
+   * wholesale; one under way is dropped): large trees are answered from the open files alone until resumed.
+   */
+  holdBackground(hold: boolean): void {
+    this.held = hold;
+    if (hold && this.build) { this.build.cancelled = true; this.build = undefined; }
+  }
+  private held = false;
   /** True while a background analysis or refresh is running. */
   get busy(): boolean { return !!this.build || this.refreshing; }
 
@@ -287,7 +297,7 @@ export class Engine {
   analyze(): Analysis {
     if (this.analysis) return this.analysis;
     if (this.background && this.countFunctions() >= this.background.minFunctions) {
-      this.startBuild();
+      if (!this.held) this.startBuild();
       return this.localAnalysis().analysis;
     }
     const a = this.analyseNow([...this.entries.values()].map((f) => f.summary));

@@ -58,8 +58,9 @@ export function startServer(options: StartOptions = {}): Connection {
   };
 
   const indexHooks = {
-    before: () => {},
+    before: () => { engine?.holdBackground(true); },
     after: () => {
+      engine?.holdBackground(false);
       analyzer.invalidateAll();
       engine?.analyze(); // a large tree: starts the background analysis; the last session's findings stay until it is done
       if (!engine?.partial) analyzer.setProvisional(undefined);
