@@ -163,6 +163,7 @@ test('while the workspace is indexed no whole-tree analysis starts; one under wa
   assert.equal(e.busy, false, 'indexing drops it');
   const local = e.findings();
   assert.equal(e.busy, false, 'and starts none while held');
+  assert.equal(e.partial, true, 'the results are partial meanwhile');
   assert.ok(local.every((f) => f.span.file === '/gen/f0.c'), 'the open file alone answers');
   const done = bg.done();
   e.holdBackground(false);

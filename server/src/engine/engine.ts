@@ -72,8 +72,13 @@ export class Engine {
     this.invalidate();
   }
 
-  /** True while results cover only the open files because the whole-tree analysis is still running (background mode). */
-  get partial(): boolean { return !this.analysis && !!this.build; }
+  /**
+   * True while results cover only the open files because the whole-tree analysis is still running, or is held back
+   * while the workspace is indexed (background mode, large tree).
+   */
+  get partial(): boolean {
+    return !this.analysis && (!!this.build || (this.held && !!this.background && this.countFunctions() >= this.background.minFunctions));
+  }
 
   /**
    * While the workspace is being indexed no whole-tree analysis is started (its summaries are about to change
