@@ -89,7 +89,7 @@ test('edits made while the background analysis runs are applied when it ends', a
   const texts = tree();
   const e = await engineOver(texts, ['/gen/f0.c', '/gen/f2.c']);
   const bg = background(e);
-  let done = bg.done();
+  const done = bg.done();
   e.findings();
   await tick();
   assert.equal(e.partial, true);
@@ -101,7 +101,6 @@ test('edits made while the background analysis runs are applied when it ends', a
   e.indexText('/gen/f5.c', texts.get('/gen/f5.c')!);
   await done;
   assert.equal(e.partial, false);
-  done = bg.done();
   await settleAll(e);
   const sync = await engineOver(texts, ['/gen/f0.c', '/gen/f2.c']);
   assert.deepEqual(everything(e), everything(sync));

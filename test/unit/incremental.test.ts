@@ -22,6 +22,16 @@ async function fresh(dir: string, file: string, text: string): Promise<Engine> {
   return e;
 }
 
+/** A fixture file's text before and after `edit` (which must change it). */
+function fixtureEdit(kase: string, rel: string, edit: (t: string) => string): { dir: string; file: string; before: string; after: string } {
+  const dir = path.join(fixtures, kase);
+  const file = path.join(dir, rel);
+  const before = fs.readFileSync(file, 'utf8');
+  const after = edit(before);
+  assert.notEqual(after, before, 'the edit must change the text');
+  return { dir, file, before, after };
+}
+
 /** An engine over the fixture tree, analysed with `before` as the text of `file`, then given `after`. */
 async function analysedThenEdited(dir: string, file: string, before: string, after: string): Promise<Engine> {
   const e = await createEngine();
@@ -48,11 +58,7 @@ const edits: Array<[string, string, (t: string) => string]> = [
 
 for (const [kase, rel, edit] of edits) {
   test(`incremental = full after editing ${kase}/${rel}`, async () => {
-    const dir = path.join(fixtures, kase);
-    const file = path.join(dir, rel);
-    const before = fs.readFileSync(file, 'utf8');
-    const after = edit(before);
-    assert.notEqual(after, before, 'the edit must change the text');
+    const { dir, file, before, after } = fixtureEdit(kase, rel, edit);
     const inc = await analysedThenEdited(dir, file, before, after);
     assert.equal(inc.needsSettle, true, 'a body edit should take the incremental path');
     const full = await fresh(dir, file, after);
@@ -74,11 +80,7 @@ const staticEdits: Array<[string, string, string, (t: string) => string]> = [
 
 for (const [what, kase, rel, edit] of staticEdits) {
   test(`incremental = full after ${what}`, async () => {
-    const dir = path.join(fixtures, kase);
-    const file = path.join(dir, rel);
-    const before = fs.readFileSync(file, 'utf8');
-    const after = edit(before);
-    assert.notEqual(after, before, 'the edit must change the text');
+    const { dir, file, before, after } = fixtureEdit(kase, rel, edit);
     const inc = await analysedThenEdited(dir, file, before, after);
     assert.equal(inc.lastUpdate, 'incremental', 'no full analysis for a static function');
     const full = await fresh(dir, file, after);

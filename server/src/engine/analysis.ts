@@ -307,11 +307,7 @@ export class Analysis {
     this.sites.delete(n.id);
     this.ctxs.delete(n.id);
     this.callerDropMemo.delete(n.id);
-    for (const { ref, c } of this.regByNode.get(n.id) ?? []) {
-      const list = this.regByRef.get(ref)?.filter((r) => r.c !== c);
-      if (list?.length) this.regByRef.set(ref, list); else this.regByRef.delete(ref);
-    }
-    this.regByNode.delete(n.id);
+    this.dropRegistrations(n.id);
     this.findings = this.findings.filter((f) => f.site.node !== n);
   }
 
@@ -808,6 +804,15 @@ export class Analysis {
   private regByRef = new Map<string, Array<{ n: FnNode; c: CallSite; ref: string }>>();
   private regByNode = new Map<number, Array<{ ref: string; c: CallSite }>>();
 
+  /** Forgets the registration calls a function makes (before they are read again, or when it is removed). */
+  private dropRegistrations(id: number): void {
+    for (const { ref, c } of this.regByNode.get(id) ?? []) {
+      const list = this.regByRef.get(ref)?.filter((r) => r.c !== c);
+      if (list?.length) this.regByRef.set(ref, list); else this.regByRef.delete(ref);
+    }
+    this.regByNode.delete(id);
+  }
+
   private collectRegCalls(n: FnNode): void {
     for (const c of n.fn.calls) {
       const reg = c.callee ? REGISTRATION_BY_NAME.get(c.callee) : undefined;
@@ -836,11 +841,7 @@ export class Analysis {
       }
     } else {
       for (const id of targets) {
-        for (const { ref, c } of this.regByNode.get(id) ?? []) {
-          const list = this.regByRef.get(ref)?.filter((r) => r.c !== c);
-          if (list?.length) this.regByRef.set(ref, list); else this.regByRef.delete(ref);
-        }
-        this.regByNode.delete(id);
+        this.dropRegistrations(id);
         this.collectRegCalls(this.nodes[id]);
         if ((++k & 1023) === 0) yield;
       }

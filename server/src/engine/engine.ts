@@ -128,14 +128,10 @@ export class Engine {
     // Re-propagate what the edits can reach; a full analysis only when that cannot be exact.
     if (!full && this.analysis?.refresh()) {
       this.stale = false;
-      this.lastSettle = 'refresh';
-      this.lastSettleFunctions = this.analysis.lastRefreshSize;
-      this.groupFindings(this.analysis);
+      this.refreshed(this.analysis);
       return;
     }
-    this.lastSettle = 'full';
-    this.invalidate();
-    this.analyze();
+    this.settleFull();
   }
   /**
    * settle() for background mode: the refresh runs in slices between requests, and edits made meanwhile are applied
@@ -163,10 +159,15 @@ export class Engine {
     if (ok === false) { this.settleFull(); return; }
     if (ok === undefined) return;
     if (a.hasPending) this.stale = true; // edits made during the refresh
+    this.refreshed(a);
+    this.background?.onDone?.();
+  }
+
+  /** A refresh of `a` is done: its findings by file and how it went. */
+  private refreshed(a: Analysis): void {
     this.lastSettle = 'refresh';
     this.lastSettleFunctions = a.lastRefreshSize;
     this.groupFindings(a);
-    this.background?.onDone?.();
   }
 
   /** The edits since the last settle changed nothing other files depend on. */
