@@ -104,14 +104,34 @@ export interface AnalysisOptions {
   extraRoots?: Record<string, ContextKind>;
 }
 
-interface Edge {
-  kind: StepKind; site: CallSite; targets: FnNode[]; confidence: Confidence; label: string;
-  /** The calling function. */
-  from: FnNode;
+const EDGE_KINDS: StepKind[] = ['call', 'pointer', 'handoff'];
+const CONFIDENCES: Confidence[] = ['high', 'medium', 'low'];
+/**
+ * A call edge. There are millions: kind, confidence and the dead flag share one small integer (an edge is 64 bytes
+ * instead of 80), and the label is only kept where it says something (pointer fields, hand-off kinds).
+ */
+class Edge {
+  private bits: number;
+  constructor(kind: 'call' | 'pointer' | 'handoff', readonly site: CallSite, readonly targets: FnNode[], confidence: Confidence, readonly label: string,
+    /** The calling function. */
+    readonly from: FnNode) {
+    this.bits = EDGE_KINDS.indexOf(kind) | (CONFIDENCES.indexOf(confidence) << 2);
+  }
+  get kind(): StepKind { return EDGE_KINDS[this.bits & 3]; }
+  get confidence(): Confidence { return CONFIDENCES[(this.bits >> 2) & 3]; }
   /** Replaced by a newer edge list of `from` (still in some callers lists until they are next read). */
-  dead: boolean;
+  get dead(): boolean { return (this.bits & 16) !== 0; }
+  kill(): void { this.bits |= 16; }
 }
-const NO_EDGES: Edge[] = [];
+type BindingMap = Map<string, Array<{ b: Binding; file: string; node: FnNode }>>;
+/** Where a file's bindings were indexed: map, key, map, key, ... (one flat list per file instead of a pair per binding). */
+type BindingKeys = Array<BindingMap | string>;
+function* bindingPairs(keys: BindingKeys | undefined): Generator<[BindingMap, string]> {
+  if (keys) for (let i = 0; i < keys.length; i += 2) yield [keys[i] as BindingMap, keys[i + 1] as string];
+}
+const NO_EDGES: Edge[] = Object.freeze([]) as unknown as Edge[];
+/** A list built by push() holds 16 or more slots; its exact-size copy (most lists are short: 100 bytes less each). */
+const trimmed = <T>(l: T[]): T[] => (l.length < 16 ? l.slice() : l);
 /** The hand-off and registration tables as Maps (millions of lookups by callee name). */
 const HANDOFF_BY_NAME = new Map(Object.entries(HANDOFFS));
 const REGISTRATION_BY_NAME = new Map(Object.entries(ATOMIC_REGISTRATIONS));
@@ -129,7 +149,8 @@ export class Analysis {
   private bindingsByField = new Map<string, Array<{ b: Binding; file: string; node: FnNode }>>();
   private workByField = new Map<string, Array<{ b: Binding; file: string; node: FnNode }>>();
   private gfpPrototypes = new Map<string, number>();
-  private edges = new Map<number, Edge[]>();
+  /** Outgoing edges by node id. */
+  private edges: Array<Edge[] | undefined> = [];
   private flows = new Map<number, Map<number, FlowRec[]>>();
   ctxs = new Map<number, CtxRec[]>();
   sites = new Map<number, CheckSite[]>();
@@ -156,6 +177,7 @@ export class Analysis {
     const queue: CtxRec[] = [];
     yield* this.seed(null, queue, this.ctxs);
     yield* this.bfs(queue);
+    yield* this.trimLists();
     yield* this.evaluate(this.nodes);
   }
 
@@ -163,34 +185,50 @@ export class Analysis {
    * Callers of each function (reverse edges, for incremental updates and refreshes), in the order they were added.
    * Replaced edges are marked dead and dropped from these lists when a list is next read (callersOf).
    */
-  private callers = new Map<number, Edge[]>();
+  private callers: Array<Edge[] | undefined> = [];
   private deadEdges = 0;
   private setEdges(n: FnNode, list: Edge[]): void {
-    const old = this.edges.get(n.id);
+    const old = this.edges[n.id];
     if (old) {
-      for (const e of old) e.dead = true;
+      for (const e of old) e.kill();
       // dead edges are dropped from a callers list when it is read; many edits between reads: drop them everywhere
       if ((this.deadEdges += old.length) > 200_000) {
         this.deadEdges = 0;
-        for (const id of [...this.callers.keys()]) this.callersOf(id);
+        for (let id = 0; id < this.callers.length; id++) this.callersOf(id);
       }
     }
-    this.edges.set(n.id, list);
+    this.edges[n.id] = list.length ? list : NO_EDGES;
     for (const e of list) {
       for (const t of e.targets) {
-        const l = this.callers.get(t.id);
-        if (l) l.push(e); else this.callers.set(t.id, [e]);
+        const l = this.callers[t.id];
+        if (l) l.push(e); else this.callers[t.id] = [e];
       }
     }
   }
+  private edgesOf(id: number): Edge[] { return this.edges[id] ?? NO_EDGES; }
   /** The live edges into a function (the edge's `from` is the caller). */
   private callersOf(id: number): Edge[] {
-    const list = this.callers.get(id);
+    const list = this.callers[id];
     if (!list) return NO_EDGES;
     if (!list.some((e) => e.dead)) return list;
     const live = list.filter((e) => !e.dead);
-    if (live.length) this.callers.set(id, live); else this.callers.delete(id);
+    this.callers[id] = live.length ? live : undefined;
     return live;
+  }
+  /** Exact-size copies of the short lists built by push() during a full run (a few hundred MB on a kernel tree). */
+  private *trimLists(): Work {
+    let k = 0;
+    for (let id = 0; id < this.callers.length; id++) {
+      const l = this.callers[id];
+      if (l) this.callers[id] = trimmed(l);
+      if ((++k & 16383) === 0) yield;
+    }
+    for (const m of [this.byName, this.nodesByFile, this.headerStatic, this.bindingsByTypeField, this.bindingsByField, this.workByField, this.ctxs]) {
+      for (const [key, l] of m as Map<unknown, unknown[]>) {
+        m.set(key as never, trimmed(l) as never);
+        if ((++k & 16383) === 0) yield;
+      }
+    }
   }
 
   /**
@@ -261,7 +299,7 @@ export class Analysis {
     else for (const id of ids) this.callerDropMemo.delete(id);
     // bindings of this file point at new locations
     const boundBefore = this.boundFrom(summary.file);
-    for (const [m, k] of this.bindingKeys.get(summary.file) ?? []) {
+    for (const [m, k] of bindingPairs(this.bindingKeys.get(summary.file))) {
       const list = m.get(k);
       if (list) m.set(k, list.filter((e) => e.file !== summary.file));
     }
@@ -302,7 +340,7 @@ export class Analysis {
   /** Takes a function that an edit removed out of everything (its node id is not reused). */
   private retire(n: FnNode): void {
     this.setEdges(n, []);
-    this.edges.delete(n.id);
+    this.edges[n.id] = undefined;
     this.flows.delete(n.id);
     this.sites.delete(n.id);
     this.ctxs.delete(n.id);
@@ -315,7 +353,7 @@ export class Analysis {
   private boundFrom(file: string): { ids: number[]; key: string } {
     const ids: number[] = []; const parts: string[] = [];
     const seen = new Set<unknown>();
-    for (const [m, k] of this.bindingKeys.get(file) ?? []) {
+    for (const [m, k] of bindingPairs(this.bindingKeys.get(file))) {
       const list = m.get(k);
       if (!list || seen.has(list)) continue;
       seen.add(list);
@@ -361,7 +399,7 @@ export class Analysis {
   private calleesAndRegistered(ids: number[]): number[] {
     const out: number[] = [];
     for (const id of ids) {
-      for (const e of this.edges.get(id) ?? []) for (const t of e.targets) out.push(t.id);
+      for (const e of this.edgesOf(id)) for (const t of e.targets) out.push(t.id);
       const n = this.nodes[id];
       for (const { ref } of this.regByNode.get(id) ?? []) for (const t of this.resolveName(n.file, ref).slice(0, MAX_NAME_CANDIDATES)) out.push(t.id);
     }
@@ -376,7 +414,7 @@ export class Analysis {
   private propagationSignature(n: FnNode): string {
     const loc = (l: Loc | undefined) => (l ? `${l.line}:${l.col}` : '');
     const ctxs = (this.ctxs.get(n.id) ?? []).map((c) => `${c.kind}/${c.scope}/${c.lost}/${c.req}/${c.intr}/${c.depth}/${c.confidence}/${c.description}`).join(';');
-    const edges = (this.edges.get(n.id) ?? []).map((e) => {
+    const edges = (this.edgesOf(n.id)).map((e) => {
       const st = e.site.state;
       return `${e.kind}:${e.label}:${e.confidence}:${e.targets.map((t) => t.id).join(',')}@${loc(e.site)}:${st.held.map((h) => `${h.kind}${h.key}${loc(h)}${h.text}`).join('|')}:${st.released}:${st.scope ? st.scope.kind + loc(st.scope) : ''}:${st.maySleepReq}:${st.nofsTxn ? loc(st.nofsTxn) + st.nofsTxn.text : ''}`;
     }).join(';');
@@ -464,7 +502,7 @@ export class Analysis {
       const id = stack.pop()!;
       if (reach.has(id)) continue;
       reach.add(id);
-      for (const e of this.edges.get(id) ?? []) for (const t of e.targets) if (!reach.has(t.id)) stack.push(t.id);
+      for (const e of this.edgesOf(id)) for (const t of e.targets) if (!reach.has(t.id)) stack.push(t.id);
       if ((++k & 4095) === 0) yield;
     }
     return reach;
@@ -502,7 +540,7 @@ export class Analysis {
       const b = buckets[d] ?? [];
       for (let i = 0; i < b.length; i++) {
         const x = b[i];
-        for (const e of this.edges.get(x.node.id) ?? []) {
+        for (const e of this.edgesOf(x.node.id)) {
           const targets = e.targets.filter((t) => set.has(t.id));
           if (targets.length) this.step(x, e, targets, queue, into);
         }
@@ -546,11 +584,11 @@ export class Analysis {
   }
 
   /** Where each file's bindings were indexed (map, key), so an edit can take them out again cheaply. */
-  private bindingKeys = new Map<string, Array<[Map<string, Array<{ b: Binding; file: string; node: FnNode }>>, string]>>();
+  private bindingKeys = new Map<string, BindingKeys>();
 
   private indexBindings(s: FileSummary): void {
-    const keys: Array<[Map<string, Array<{ b: Binding; file: string; node: FnNode }>>, string]> = [];
-    const add = (m: Map<string, Array<{ b: Binding; file: string; node: FnNode }>>, k: string, entry: { b: Binding; file: string; node: FnNode }) => { push(m, k, entry); keys.push([m, k]); };
+    const keys: BindingKeys = [];
+    const add = (m: BindingMap, k: string, entry: { b: Binding; file: string; node: FnNode }) => { push(m, k, entry); keys.push(m, k); };
     for (const b of s.bindings) {
       const targets = this.resolveName(s.file, b.fn);
       if (!targets.length) continue;
@@ -563,7 +601,7 @@ export class Analysis {
         add(this.bindingsByField, field, entry);
       }
     }
-    this.bindingKeys.set(s.file, keys);
+    this.bindingKeys.set(s.file, trimmed(keys));
   }
 
   private canonType(t: string | undefined): string | undefined {
@@ -618,13 +656,13 @@ export class Analysis {
             confidence = same.length ? (same.length === 1 ? 'high' : 'medium') : 'low';
             if (pick.length <= MAX_FIELD_CANDIDATES) targets = uniq(pick.map((e) => e.node));
           }
-          if (targets.length) out.push({ kind: 'handoff', site: c, targets, confidence, label: h.label, from: n, dead: false });
+          if (targets.length) out.push(new Edge('handoff', c, targets, confidence, h.label, n));
           continue;
         }
         if (REGISTRATION_BY_NAME.has(c.callee)) continue;
         const targets = this.resolveName(n.file, c.callee);
         if (targets.length && targets.length <= MAX_NAME_CANDIDATES) {
-          out.push({ kind: 'call', site: c, targets, confidence: targets.length === 1 ? 'high' : 'medium', label: '', from: n, dead: false });
+          out.push(new Edge('call', c, targets, targets.length === 1 ? 'high' : 'medium', '', n));
         }
       } else if (c.pointer) {
         const field = c.pointer.chain[c.pointer.chain.length - 1];
@@ -637,10 +675,10 @@ export class Analysis {
           confidence = 'low';
         } else if (entries.length > 3) confidence = 'medium';
         const targets = uniq(entries.map((e) => e.node));
-        if (targets.length && targets.length <= MAX_FIELD_CANDIDATES) out.push({ kind: 'pointer', site: c, targets, confidence, label: field, from: n, dead: false });
+        if (targets.length && targets.length <= MAX_FIELD_CANDIDATES) out.push(new Edge('pointer', c, targets, confidence, field, n));
       }
     }
-    return out;
+    return trimmed(out);
   }
 
   // ---------- gfp parameter flows ----------
@@ -679,7 +717,7 @@ export class Analysis {
       changed = false;
       for (const n of nodes) {
         if ((++k & 255) === 0) yield;
-        for (const e of this.edges.get(n.id) ?? []) {
+        for (const e of this.edgesOf(n.id)) {
           if (e.kind !== 'call') continue;
           for (const t of e.targets) {
             const tf = this.flows.get(t.id);
@@ -733,7 +771,7 @@ export class Analysis {
       for (const s of n.fn.sleeps) {
         list.push({ node: n, kind: 'sleep', report: s, callee: s.callee, argText: '', values: [], state: s.state, innerSteps: [] });
       }
-      for (const e of this.edges.get(n.id) ?? []) {
+      for (const e of this.edgesOf(n.id)) {
         if (e.kind !== 'call') continue;
         const t = e.targets[0];
         const tf = this.flows.get(t.id);
@@ -922,7 +960,7 @@ export class Analysis {
     };
     if (!targets) {
       for (const n of this.nodes) {
-        for (const e of this.edges.get(n.id) ?? []) for (const t of e.targets) callSiteRoots(n, e, t);
+        for (const e of this.edgesOf(n.id)) for (const t of e.targets) callSiteRoots(n, e, t);
         if ((++k & 255) === 0) yield;
       }
     } else {
@@ -962,7 +1000,7 @@ export class Analysis {
     let k = 0;
     for (let qi = 0; qi < queue.length; qi++) {
       const x = queue[qi];
-      const out = this.edges.get(x.node.id) ?? NO_EDGES;
+      const out = this.edgesOf(x.node.id);
       for (const e of out) if (e.targets.length) this.step(x, e, e.targets, queue, this.ctxs);
       if ((k += 1 + out.length) > 512) { k = 0; yield; }
     }
@@ -1007,7 +1045,7 @@ export class Analysis {
 
   /** Does some call made while `held` is held, before `offset` in the same function, reach a function that releases a lock it did not take? */
   private calleeMayDropBefore(node: FnNode, held: LockRef, offset: number): boolean {
-    for (const e of this.edges.get(node.id) ?? []) {
+    for (const e of this.edgesOf(node.id)) {
       if (e.kind !== 'call' || e.site.offset <= held.offset || e.site.offset >= offset) continue;
       if (!e.site.state.held.some((h) => h.offset === held.offset)) continue;
       if (e.targets.some((t) => this.mayDropCallerLock(t, 2))) return true;
@@ -1020,7 +1058,7 @@ export class Analysis {
     let v = this.callerDropMemo.get(n.id);
     if (v === undefined) {
       v = Infinity;
-      for (const e of this.edges.get(n.id) ?? []) {
+      for (const e of this.edgesOf(n.id)) {
         if (e.kind !== 'call' || e.site.offset >= v || e.site.state.held.length || e.targets.length > 2) continue;
         if (e.targets.some((t) => this.mayDropCallerLock(t, 2))) v = e.site.offset;
       }
@@ -1033,7 +1071,7 @@ export class Analysis {
   private mayDropCallerLock(n: FnNode, depth: number): boolean {
     if (n.fn.releasesCallerLock) return true;
     if (depth <= 1) return false;
-    for (const e of this.edges.get(n.id) ?? []) {
+    for (const e of this.edgesOf(n.id)) {
       if (e.kind !== 'call' || e.targets.length > 2 || e.site.state.held.length) continue;
       if (e.targets.some((t) => this.mayDropCallerLock(t, depth - 1))) return true;
     }
