@@ -187,6 +187,29 @@ export function compactSummary(s: FileSummary): unknown {
   };
 }
 
+/**
+ * A loaded call site with nothing but its position and callee: no lock or scope state, no argument that matters, no
+ * pointer (96 % of the ~4 M calls of a kernel tree). Five fields in the object (64 bytes) instead of a parsed object
+ * with two more added (104 bytes); `args` and `state` are the shared empty ones, from the prototype. Code that copies
+ * summary data field by field must copy these as such (incremental.ts `shifted`).
+ */
+export class PlainCall implements CallSite {
+  constructor(readonly offset: number, readonly end: number, readonly line: number, readonly col: number, readonly callee: string) {}
+  get args(): Array<ArgSummary | null> { return EMPTY_ARGS; }
+  get state(): SiteState { return EMPTY_STATE; }
+  get pointer(): PointerTarget | undefined { return undefined; }
+  toJSON(): unknown { return { offset: this.offset, end: this.end, line: this.line, col: this.col, callee: this.callee, args: EMPTY_ARGS, state: EMPTY_STATE }; }
+}
+
+const CALL_KEYS = new Set(['offset', 'end', 'line', 'col', 'callee']);
+/** A stored call with only position and callee (valid numbers, a name) becomes a PlainCall; anything else stays as parsed. */
+function plainCall(c: Record<string, unknown>): PlainCall | undefined {
+  const { offset, end, line, col, callee } = c;
+  if (typeof offset !== 'number' || typeof end !== 'number' || typeof line !== 'number' || typeof col !== 'number' || typeof callee !== 'string') return undefined;
+  for (const k in c) if (!CALL_KEYS.has(k)) return undefined;
+  return new PlainCall(offset, end, line, col, intern(callee));
+}
+
 /** One copy of each callee and function name across all loaded summaries (millions of calls, ~300 k names). */
 const NAMES = new Map<string, string>();
 function intern(x: string): string {
@@ -196,20 +219,64 @@ function intern(x: string): string {
   return x;
 }
 
+/**
+ * A record loaded from storage as a dictionary-mode object (null prototype) with interned string values. Parsed
+ * records of a kernel's ~100 k structs each get their own hidden classes (~130 bytes per field); dictionaries take a
+ * third of that. Key order, and so JSON.stringify of the summary, is unchanged.
+ */
+function dict(rec: Record<string, unknown>): Record<string, unknown> {
+  const d = Object.create(null) as Record<string, unknown>;
+  for (const k in rec) { const v = rec[k]; d[k] = typeof v === 'string' ? intern(v) : v; }
+  return d;
+}
+
+/** Shared frozen chain arrays of one field (`.map = f`: most bindings). */
+const CHAINS = new Map<string, readonly string[]>();
+function internBinding(b: Record<string, unknown>): void {
+  for (const k of ['fn', 'structType', 'baseType', 'via', 'inFunction']) if (typeof b[k] === 'string') b[k] = intern(b[k] as string);
+  const chain = b.chain;
+  if (!Array.isArray(chain)) return;
+  if (chain.length === 1 && typeof chain[0] === 'string') {
+    let c = CHAINS.get(chain[0]);
+    if (!c) { c = Object.freeze([intern(chain[0])]); CHAINS.set(c[0], c); }
+    b.chain = c;
+  } else for (let i = 0; i < chain.length; i++) if (typeof chain[i] === 'string') chain[i] = intern(chain[i] as string);
+}
+
+/** Shared frozen parameter lists by their gfp pattern ("0,0,1"): a few hundred patterns for ~700 k functions. */
+const PARAM_LISTS = new Map<string, readonly Param[]>();
+function paramList(stored: unknown[]): unknown[] {
+  if (!stored.every((p) => p === 0 || p === 1)) return stored.map((p) => (p === 1 ? PARAMS[1] : p === 0 ? PARAMS[0] : p));
+  const key = stored.join(',');
+  let l = PARAM_LISTS.get(key);
+  if (!l) { l = Object.freeze(stored.map((p) => PARAMS[p as 0 | 1])); PARAM_LISTS.set(key, l); }
+  return l as unknown[];
+}
+
 /** Undoes compactSummary in place (with shared frozen objects); the caller validates the shape afterwards. */
 export function expandSummary(s: Record<string, unknown>): void {
   if (!Array.isArray(s.functions)) return;
+  for (const k of ['structFields', 'typedefs', 'gfpDefines', 'gfpPrototypes']) {
+    const rec = s[k];
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) continue;
+    const d = dict(rec as Record<string, unknown>);
+    if (k === 'structFields') for (const tag in d) if (typeof d[tag] === 'object' && d[tag] !== null && !Array.isArray(d[tag])) d[tag] = dict(d[tag] as Record<string, unknown>);
+    s[k] = d;
+  }
+  if (Array.isArray(s.bindings)) for (const b of s.bindings as Array<Record<string, unknown>>) if (typeof b === 'object' && b !== null) internBinding(b);
   for (const fn of s.functions as Array<Record<string, unknown>>) {
     if (typeof fn !== 'object' || fn === null) continue;
     if (typeof fn.name === 'string') fn.name = intern(fn.name);
-    if (Array.isArray(fn.params)) fn.params = fn.params.length ? fn.params.map((p) => (p === 1 ? PARAMS[1] : p === 0 ? PARAMS[0] : p)) : EMPTY_LIST;
+    if (Array.isArray(fn.params)) fn.params = fn.params.length ? paramList(fn.params) : EMPTY_LIST;
     if (Array.isArray(fn.scopeIssues) && !fn.scopeIssues.length) fn.scopeIssues = EMPTY_LIST;
     for (const k of ['calls', 'allocs', 'sleeps']) {
       const list = fn[k];
       if (!Array.isArray(list)) continue;
       if (!list.length) { fn[k] = EMPTY_LIST; continue; }
-      for (const c of list as Array<Record<string, unknown>>) {
+      for (let i = 0; i < list.length; i++) {
+        const c = list[i] as Record<string, unknown>;
         if (typeof c !== 'object' || c === null) continue;
+        if (k === 'calls') { const p = plainCall(c); if (p) { list[i] = p; continue; } }
         if (c.state === undefined) c.state = EMPTY_STATE;
         if (k === 'calls' && c.args === undefined) c.args = EMPTY_ARGS;
         if (typeof c.callee === 'string') c.callee = intern(c.callee);
