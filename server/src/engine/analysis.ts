@@ -826,12 +826,15 @@ export class Analysis {
       // them is propagated, and a shorter one always arrives first.
       if (rec.depth === same.depth && (CONF_ORDER[rec.confidence] > CONF_ORDER[same.confidence]
         || (rec.confidence === same.confidence && tieKey(rec) < tieKey(same)))) {
-        Object.assign(same, rec, { arrivals: same.arrivals, node });
+        setRec(same, rec);
       }
       return;
     }
     if (list.length >= 12) return;
-    const full: CtxRec = { ...rec, node, arrivals: 1 };
+    const full: CtxRec = {
+      kind: rec.kind, scope: rec.scope, lost: rec.lost, req: rec.req, intr: rec.intr, confidence: rec.confidence, depth: rec.depth,
+      node, steps: rec.steps, via: rec.via, parent: rec.parent, description: rec.description, arrivals: 1,
+    };
     list.push(full);
     into.set(node.id, list);
     queue.push(full);
@@ -1199,6 +1202,16 @@ function tieKey(r: Omit<CtxRec, 'arrivals' | 'node'>): string {
   return `${r.description}\u0000${from}`;
 }
 const NO_STEPS: PathStep[] = [];
+/**
+ * Sets every field of a record from `rec` (optional ones included). Records are built as one literal with every field
+ * and updated field by field: spreading and Object.assign() made them dictionaries (~790 bytes each instead of ~130),
+ * and a field that `rec` lacks (a root's `via`) would keep the value of the record it replaces.
+ */
+function setRec(r: CtxRec, rec: Omit<CtxRec, 'arrivals' | 'node'>): CtxRec {
+  r.kind = rec.kind; r.scope = rec.scope; r.lost = rec.lost; r.req = rec.req; r.intr = rec.intr; r.confidence = rec.confidence;
+  r.depth = rec.depth; r.steps = rec.steps; r.via = rec.via; r.parent = rec.parent; r.description = rec.description;
+  return r;
+}
 /** Kernel convention: ALL_CAPS names are macros. */
 const MACRO_NAME = /^[A-Z][A-Z0-9_]*$/;
 
