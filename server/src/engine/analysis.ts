@@ -169,9 +169,11 @@ export class Analysis {
     yield* this.index();
     let k = 0;
     for (const n of this.nodes) {
-      this.setEdges(n, this.computeEdges(n));
+      const list = this.computeEdges(n);
+      this.edges[n.id] = list.length ? list : NO_EDGES;
       if ((++k & 255) === 0) yield;
     }
+    yield* this.buildCallers();
     yield* this.computeFlows(this.nodes);
     yield* this.collectSites(this.nodes);
     const queue: CtxRec[] = [];
@@ -206,6 +208,20 @@ export class Analysis {
     }
   }
   private edgesOf(id: number): Edge[] { return this.edges[id] ?? NO_EDGES; }
+  /** The callers lists of a full run, each allocated at its final size, in the order setEdges() would add them. */
+  private *buildCallers(): Work {
+    const count = new Int32Array(this.nodes.length);
+    for (const n of this.nodes) for (const e of this.edgesOf(n.id)) for (const t of e.targets) count[t.id]++;
+    yield;
+    const callers: Array<Edge[] | undefined> = new Array(this.nodes.length);
+    for (let id = 0; id < count.length; id++) { if (count[id]) callers[id] = new Array<Edge>(count[id]); count[id] = 0; }
+    let k = 0;
+    for (const n of this.nodes) {
+      for (const e of this.edgesOf(n.id)) for (const t of e.targets) callers[t.id]![count[t.id]++] = e;
+      if ((++k & 4095) === 0) yield;
+    }
+    this.callers = callers;
+  }
   /** The live edges into a function (the edge's `from` is the caller). */
   private callersOf(id: number): Edge[] {
     const list = this.callers[id];
@@ -215,15 +231,10 @@ export class Analysis {
     this.callers[id] = live.length ? live : undefined;
     return live;
   }
-  /** Exact-size copies of the short lists built by push() during a full run (a few hundred MB on a kernel tree). */
+  /** Exact-size copies of the short lists a full run built by push() (binding tables, contexts). */
   private *trimLists(): Work {
     let k = 0;
-    for (let id = 0; id < this.callers.length; id++) {
-      const l = this.callers[id];
-      if (l) this.callers[id] = trimmed(l);
-      if ((++k & 16383) === 0) yield;
-    }
-    for (const m of [this.byName, this.nodesByFile, this.headerStatic, this.bindingsByTypeField, this.bindingsByField, this.workByField, this.ctxs]) {
+    for (const m of [this.bindingsByTypeField, this.bindingsByField, this.workByField, this.ctxs]) {
       for (const [key, l] of m as Map<unknown, unknown[]>) {
         m.set(key as never, trimmed(l) as never);
         if ((++k & 16383) === 0) yield;
@@ -556,20 +567,34 @@ export class Analysis {
   private *index(): Work {
     const files = [...this.summaries].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     let k = 0;
+    // Name lists are allocated at their final size (counted first): lists grown by push() and trimmed later would
+    // leave ~100 MB of garbage on a kernel tree, and no major GC runs during an analysis to take it back.
+    const global = (fn: FnSummary) => !MACRO_NAME.test(fn.name) && !fn.isStatic; // macro-generated definitions (STORE(x) {...}) are not callable by that name
+    const headerStatic = (s: FileSummary, fn: FnSummary) => !MACRO_NAME.test(fn.name) && fn.isStatic && s.file.endsWith('.h');
+    const fill = new Map<string, number>();
+    const fillStatic = new Map<string, number>();
+    for (const s of files) {
+      for (const fn of s.functions) {
+        if (global(fn)) fill.set(fn.name, (fill.get(fn.name) ?? 0) + 1);
+        else if (headerStatic(s, fn)) fillStatic.set(fn.name, (fillStatic.get(fn.name) ?? 0) + 1);
+      }
+    }
+    for (const [name, n] of fill) { this.byName.set(name, new Array<FnNode>(n)); fill.set(name, 0); }
+    for (const [name, n] of fillStatic) { this.headerStatic.set(name, new Array<FnNode>(n)); fillStatic.set(name, 0); }
+    yield;
     for (const s of files) {
       if ((++k & 63) === 0) yield;
       const local = new Map<string, FnNode>();
       this.byFile.set(s.file, local);
-      const isHeader = s.file.endsWith('.h');
-      for (const fn of s.functions) {
+      const mine = s.functions.map((fn) => {
         const node: FnNode = { id: this.nodes.length, file: s.file, fn, summary: s, one: undefined };
         this.nodes.push(node);
-        push(this.nodesByFile, s.file, node);
         if (!local.has(fn.name)) local.set(fn.name, node);
-        if (MACRO_NAME.test(fn.name)) continue; // macro-generated definitions (STORE(x) {...}) are not callable by that name
-        if (!fn.isStatic) push(this.byName, fn.name, node);
-        else if (isHeader) push(this.headerStatic, fn.name, node);
-      }
+        if (global(fn)) { const i = fill.get(fn.name)!; this.byName.get(fn.name)![i] = node; fill.set(fn.name, i + 1); }
+        else if (headerStatic(s, fn)) { const i = fillStatic.get(fn.name)!; this.headerStatic.get(fn.name)![i] = node; fillStatic.set(fn.name, i + 1); }
+        return node;
+      });
+      if (mine.length) this.nodesByFile.set(s.file, mine);
       for (const [tag, fields] of Object.entries(s.structFields)) {
         const cur = this.structFields.get(tag);
         this.structFields.set(tag, cur ? { ...fields, ...cur } : fields);
