@@ -211,11 +211,17 @@ export class Analysis {
   /** The callers lists of a full run, each allocated at its final size, in the order setEdges() would add them. */
   private *buildCallers(): Work {
     const count = new Int32Array(this.nodes.length);
-    for (const n of this.nodes) for (const e of this.edgesOf(n.id)) for (const t of e.targets) count[t.id]++;
-    yield;
-    const callers: Array<Edge[] | undefined> = new Array(this.nodes.length);
-    for (let id = 0; id < count.length; id++) { if (count[id]) callers[id] = new Array<Edge>(count[id]); count[id] = 0; }
     let k = 0;
+    for (const n of this.nodes) {
+      for (const e of this.edgesOf(n.id)) for (const t of e.targets) count[t.id]++;
+      if ((++k & 4095) === 0) yield;
+    }
+    const callers: Array<Edge[] | undefined> = new Array(this.nodes.length);
+    for (let id = 0; id < count.length; id++) {
+      if (count[id]) callers[id] = new Array<Edge>(count[id]);
+      count[id] = 0;
+      if ((++k & 4095) === 0) yield;
+    }
     for (const n of this.nodes) {
       for (const e of this.edgesOf(n.id)) for (const t of e.targets) callers[t.id]![count[t.id]++] = e;
       if ((++k & 4095) === 0) yield;
@@ -578,10 +584,10 @@ export class Analysis {
         if (global(fn)) fill.set(fn.name, (fill.get(fn.name) ?? 0) + 1);
         else if (headerStatic(s, fn)) fillStatic.set(fn.name, (fillStatic.get(fn.name) ?? 0) + 1);
       }
+      if ((++k & 255) === 0) yield;
     }
-    for (const [name, n] of fill) { this.byName.set(name, new Array<FnNode>(n)); fill.set(name, 0); }
-    for (const [name, n] of fillStatic) { this.headerStatic.set(name, new Array<FnNode>(n)); fillStatic.set(name, 0); }
-    yield;
+    for (const [name, n] of fill) { this.byName.set(name, new Array<FnNode>(n)); fill.set(name, 0); if ((++k & 4095) === 0) yield; }
+    for (const [name, n] of fillStatic) { this.headerStatic.set(name, new Array<FnNode>(n)); fillStatic.set(name, 0); if ((++k & 4095) === 0) yield; }
     for (const s of files) {
       if ((++k & 63) === 0) yield;
       const local = new Map<string, FnNode>();

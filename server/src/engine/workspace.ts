@@ -110,6 +110,8 @@ export function readSource(file: string, maxBytes: number, problems: EngineProbl
   }
 }
 
+/** Longest stretch of merging results before the event loop gets a turn (requests, cancellation). */
+const MERGE_SLICE_MS = 8;
 /** Below this many files (and with workers unset/0) summarizing in-thread beats starting workers. */
 const IN_THREAD_BELOW = 50;
 
@@ -196,6 +198,9 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
     const window = Math.max(16, pool.size * 8);
     const inFlight: Promise<JobResult>[] = [];
     let next = 0;
+    // Results that are already in are merged in microtasks, one after another, and nothing else gets the event loop
+    // meanwhile (a warm cache answers hundreds of files at once): give it back every few milliseconds of merging.
+    let turn = performance.now();
     while (next < todo.length || inFlight.length > 0) {
       while (!cancelled() && next < todo.length && inFlight.length < window) inFlight.push(pool.run({ file: todo[next++] }));
       if (cancelled()) return finish(true);
@@ -205,6 +210,7 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
       if (redo) merge(await pool.run({ file: redo.file, noCache: true }));
       done++;
       progress(false);
+      if (performance.now() - turn > MERGE_SLICE_MS) { await new Promise((res) => setImmediate(res)); turn = performance.now(); }
     }
   } finally {
     stats.restarts = pool.restarts;
