@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createEngine, indexTree, listSourceFiles, DEFAULT_EXCLUDES } from '../../server/src/engine';
+import { createEngine, indexTree, listSourceFiles, listSourceFilesAsync, DEFAULT_EXCLUDES } from '../../server/src/engine';
 
 const SRC = 'static int f(void) { void *p = kmalloc(8, GFP_KERNEL); return p != 0; }\n';
 
@@ -49,6 +49,14 @@ test('symlink loops, duplicate links, broken links and a directory named x.c', a
     assert.ok(problems.some((p) => /symlink loop|already visited/.test(p.message)), JSON.stringify(problems));
     assert.ok(problems.some((p) => p.file.endsWith('broken.c') && /broken symlink/.test(p.message)));
     assert.ok(problems.some((p) => p.file.endsWith('self.c')));
+    // the language server's listing turns the event loop between directories (a slice of 0 ms: after every one)
+    let turns = 0; let listing = true;
+    const tick = () => { if (listing) { turns++; setImmediate(tick); } };
+    setImmediate(tick);
+    const async = await listSourceFilesAsync([root], DEFAULT_EXCLUDES, 0);
+    listing = false;
+    assert.deepEqual(async, { files, problems }, 'same files and notes, in the same order');
+    assert.ok(turns > 0, 'the event loop ran during the listing');
     const engine = await createEngine();
     const r = await indexTree(engine, [root], { inThread: true });
     assert.equal(r.cancelled, false);

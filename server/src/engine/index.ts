@@ -2,7 +2,7 @@
 // Files are identified by absolute path; texts are JS strings; results are plain data (types.ts).
 export * from './types';
 export { Engine, createEngine } from './engine';
-export { indexTree, listSourceFiles, DEFAULT_EXCLUDES } from './workspace';
+export { indexTree, listSourceFiles, listSourceFilesAsync, DEFAULT_EXCLUDES } from './workspace';
 export type { IndexProgress, IndexResult, IndexOptions } from './workspace';
 export type { IndexStats } from './workspace';
 export { contentHash, defaultCacheDir } from './cache';

@@ -61,10 +61,31 @@ function excluded(rel: string, name: string, exclude: string[]): boolean {
 
 /** Every .c/.h file under the roots (a root may itself be a file), sorted; unreadable entries become problems. */
 export function listSourceFiles(roots: string[], exclude: string[] = DEFAULT_EXCLUDES): { files: string[]; problems: EngineProblem[] } {
-  const files: string[] = [];
-  const problems: EngineProblem[] = [];
+  const out: Listing = { files: [], problems: [] };
+  for (const _ of listingSteps(roots, exclude, out)) { /* all at once */ }
+  return { files: [...new Set(out.files)], problems: out.problems };
+}
+
+/**
+ * listSourceFiles() that gives the event loop a turn every `sliceMs` of walking (a kernel tree has ~5,000 directories
+ * and takes ~0.5 s to list: the language server must keep answering meanwhile). Same result.
+ */
+export async function listSourceFilesAsync(roots: string[], exclude: string[] = DEFAULT_EXCLUDES, sliceMs = 8): Promise<{ files: string[]; problems: EngineProblem[] }> {
+  const out: Listing = { files: [], problems: [] };
+  let turn = performance.now();
+  for (const _ of listingSteps(roots, exclude, out)) {
+    if (performance.now() - turn > sliceMs) { await new Promise((res) => setImmediate(res)); turn = performance.now(); }
+  }
+  return { files: [...new Set(out.files)], problems: out.problems };
+}
+
+interface Listing { files: string[]; problems: EngineProblem[] }
+
+/** The walk behind both listings: sorted order, excludes, symlink loops noted; yields after each directory. */
+function* listingSteps(roots: string[], exclude: string[], out: Listing): Generator<void> {
+  const { files, problems } = out;
   const seen = new Set<string>();
-  const walk = (dir: string, root: string) => {
+  const walk = function* (dir: string, root: string): Generator<void> {
     let real: string;
     try { real = fs.realpathSync(dir); } catch (e) { problems.push({ file: dir, message: `cannot resolve: ${(e as Error).message}` }); return; }
     if (seen.has(real)) { problems.push({ file: dir, message: 'directory already visited (symlink loop or duplicate): skipped' }); return; }
@@ -72,6 +93,7 @@ export function listSourceFiles(roots: string[], exclude: string[] = DEFAULT_EXC
     let entries: fs.Dirent[];
     try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch (e) { problems.push({ file: dir, message: `cannot read directory: ${(e as Error).message}` }); return; }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    yield;
     for (const ent of entries) {
       const full = path.join(dir, ent.name);
       const rel = path.relative(root, full);
@@ -81,7 +103,7 @@ export function listSourceFiles(roots: string[], exclude: string[] = DEFAULT_EXC
       if (ent.isSymbolicLink()) {
         try { const st = fs.statSync(full); isDir = st.isDirectory(); isFile = st.isFile(); } catch { problems.push({ file: full, message: 'broken symlink: skipped' }); continue; }
       }
-      if (isDir) walk(full, root);
+      if (isDir) yield* walk(full, root);
       else if (isFile && /\.[ch]$/.test(ent.name)) files.push(full);
     }
   };
@@ -89,10 +111,9 @@ export function listSourceFiles(roots: string[], exclude: string[] = DEFAULT_EXC
     const abs = path.resolve(r);
     let st: fs.Stats;
     try { st = fs.statSync(abs); } catch (e) { problems.push({ file: abs, message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}` }); continue; }
-    if (st.isDirectory()) walk(abs, abs);
+    if (st.isDirectory()) yield* walk(abs, abs);
     else if (st.isFile()) files.push(abs);
   }
-  return { files: [...new Set(files)], problems };
 }
 
 /** Reads a source file as text; undefined with a note when it cannot be read. */

@@ -3,7 +3,7 @@
 // offers the last session's results snapshot when no file changed (shown until the run is done); after a
 // complete run, and at shutdown when the analysis is current, it stores a new one (engine/snapshot.ts).
 import type { Connection, WorkDoneProgressReporter } from 'vscode-languageserver/node';
-import { buildSnapshot, indexTree, listSourceFiles, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
+import { buildSnapshot, indexTree, listSourceFilesAsync, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
 import type { Engine, EngineProblem, FileStamp, Finding, Snapshot } from '../engine';
 import { StatusNotification } from '../protocol';
 import type { StatusParams } from '../protocol';
@@ -153,7 +153,7 @@ export class WorkspaceIndexer {
         }
       }
       hooks.before();
-      const listing = listSourceFiles(roots, exclude);
+      const listing = await listSourceFilesAsync(roots, exclude);
       if (prune) {
         const keep = new Set(listing.files);
         for (const f of engine.files()) if (!keep.has(f) && !hooks.isOpen(f)) engine.removeFile(f);
