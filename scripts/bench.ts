@@ -15,6 +15,7 @@ import {
 } from '../server/src/engine';
 import { sortFindings } from '../server/src/cli/report';
 import { WorkerPool, defaultWorkerCount } from '../server/src/engine/pool';
+import { tuneHeap } from '../server/src/heap';
 
 const HEAP_MB = 12000;
 
@@ -76,6 +77,7 @@ async function timeIndex(engine: Engine, a: Args, cacheDir: string, label: strin
 
 async function main(): Promise<void> {
   if (relaunchWithBigHeap()) return;
+  tuneHeap(); // as the language server and the CLI do
   const a = parseArgs(process.argv.slice(2));
   const workers = a.workers > 0 ? a.workers : defaultWorkerCount();
   const rows: Array<[string, string]> = [];

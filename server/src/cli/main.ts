@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { DEFAULT_EXCLUDES, buildSnapshot, createEngine, defaultCacheDir, indexTree, listSourceFiles, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
 import type { Engine, EngineProblem, FileStamp, Finding } from '../engine';
 import { serverVersion, startServer } from '../lsp/server';
+import { tuneHeap } from '../heap';
 import { USAGE, UsageError, parseArgs } from './args';
 import type { Command } from './args';
 import { formatJson, formatSarif, formatText, rel, sortFindings } from './report';
@@ -132,6 +133,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+tuneHeap();
 main(process.argv.slice(2)).then(code => {
   if (code >= 0) process.exit(code);
 }, async e => {

@@ -3,6 +3,7 @@
 // reads settings, analyses and publishes open documents FIRST, then indexes the workspace in the
 // background and republishes. Every handler is guarded: cancellation gives an empty answer, an
 // exception is logged and gives an empty answer; the server never crashes on input.
+import { tuneHeap } from '../heap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -35,6 +36,7 @@ export interface StartOptions {
 }
 
 export function startServer(options: StartOptions = {}): Connection {
+  tuneHeap();
   const argv = process.argv;
   const hasTransport = argv.some(a => /^--(stdio|node-ipc|socket|pipe)/.test(a));
   const connection = options.stdio && !hasTransport
