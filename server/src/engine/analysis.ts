@@ -437,7 +437,7 @@ export class Analysis {
   private propagationSignature(n: FnNode): string {
     const loc = (l: Loc | undefined) => (l ? `${l.line}:${l.col}` : '');
     const ctxs = (this.ctxs.get(n.id) ?? []).map((c) => `${c.kind}/${c.scope}/${c.lost}/${c.req}/${c.intr}/${c.depth}/${c.confidence}/${c.description}`).join(';');
-    const edges = (this.edgesOf(n.id)).map((e) => {
+    const edges = this.edgesOf(n.id).map((e) => {
       const st = e.site.state;
       return `${e.kind}:${e.label}:${e.confidence}:${e.targets.map((t) => t.id).join(',')}@${loc(e.site)}:${st.held.map((h) => `${h.kind}${h.key}${loc(h)}${h.text}`).join('|')}:${st.released}:${st.scope ? st.scope.kind + loc(st.scope) : ''}:${st.maySleepReq}:${st.nofsTxn ? loc(st.nofsTxn) + st.nofsTxn.text : ''}`;
     }).join(';');
@@ -580,20 +580,19 @@ export class Analysis {
     const files = [...this.summaries].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     let k = 0;
     // Name lists are allocated at their final size (counted first): lists grown by push() and trimmed later would
-    // leave ~100 MB of garbage on a kernel tree, and no major GC runs during an analysis to take it back.
-    const global = (fn: FnSummary) => !MACRO_NAME.test(fn.name) && !fn.isStatic; // macro-generated definitions (STORE(x) {...}) are not callable by that name
-    const headerStatic = (s: FileSummary, fn: FnSummary) => !MACRO_NAME.test(fn.name) && fn.isStatic && s.file.endsWith('.h');
-    const fill = new Map<string, number>();
-    const fillStatic = new Map<string, number>();
+    // leave ~100 MB of garbage on a kernel tree, and few full collections run during an analysis to take it back.
+    const lists = [this.byName, this.headerStatic];
+    /** Which name list a function goes to: 0 global, 1 header static, -1 none (macro-generated definitions such as
+     * STORE(x) {...} are not callable by that name; a .c file's statics are found through byFile). */
+    const listOf = (s: FileSummary, fn: FnSummary) => (MACRO_NAME.test(fn.name) ? -1 : !fn.isStatic ? 0 : s.file.endsWith('.h') ? 1 : -1);
+    const counts = [new Map<string, number>(), new Map<string, number>()];
     for (const s of files) {
-      for (const fn of s.functions) {
-        if (global(fn)) fill.set(fn.name, (fill.get(fn.name) ?? 0) + 1);
-        else if (headerStatic(s, fn)) fillStatic.set(fn.name, (fillStatic.get(fn.name) ?? 0) + 1);
-      }
+      for (const fn of s.functions) { const w = listOf(s, fn); if (w >= 0) counts[w].set(fn.name, (counts[w].get(fn.name) ?? 0) + 1); }
       if ((++k & 255) === 0) yield;
     }
-    for (const [name, n] of fill) { this.byName.set(name, new Array<FnNode>(n)); fill.set(name, 0); if ((++k & 4095) === 0) yield; }
-    for (const [name, n] of fillStatic) { this.headerStatic.set(name, new Array<FnNode>(n)); fillStatic.set(name, 0); if ((++k & 4095) === 0) yield; }
+    for (const w of [0, 1]) {
+      for (const [name, n] of counts[w]) { lists[w].set(name, new Array<FnNode>(n)); counts[w].set(name, 0); if ((++k & 4095) === 0) yield; }
+    }
     for (const s of files) {
       if ((++k & 63) === 0) yield;
       const local = new Map<string, FnNode>();
@@ -602,8 +601,8 @@ export class Analysis {
         const node: FnNode = { id: this.nodes.length, file: s.file, fn, summary: s, one: undefined };
         this.nodes.push(node);
         if (!local.has(fn.name)) local.set(fn.name, node);
-        if (global(fn)) { const i = fill.get(fn.name)!; this.byName.get(fn.name)![i] = node; fill.set(fn.name, i + 1); }
-        else if (headerStatic(s, fn)) { const i = fillStatic.get(fn.name)!; this.headerStatic.get(fn.name)![i] = node; fillStatic.set(fn.name, i + 1); }
+        const w = listOf(s, fn);
+        if (w >= 0) { const i = counts[w].get(fn.name)!; lists[w].get(fn.name)![i] = node; counts[w].set(fn.name, i + 1); }
         return node;
       });
       if (mine.length) this.nodesByFile.set(s.file, mine);
