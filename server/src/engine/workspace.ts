@@ -63,7 +63,7 @@ function excluded(rel: string, name: string, exclude: string[]): boolean {
 export function listSourceFiles(roots: string[], exclude: string[] = DEFAULT_EXCLUDES): { files: string[]; problems: EngineProblem[] } {
   const out: Listing = { files: [], problems: [] };
   for (const _ of listingSteps(roots, exclude, out)) { /* all at once */ }
-  return { files: [...new Set(out.files)], problems: out.problems };
+  return listed(out);
 }
 
 /**
@@ -72,14 +72,22 @@ export function listSourceFiles(roots: string[], exclude: string[] = DEFAULT_EXC
  */
 export async function listSourceFilesAsync(roots: string[], exclude: string[] = DEFAULT_EXCLUDES, sliceMs = 8): Promise<{ files: string[]; problems: EngineProblem[] }> {
   const out: Listing = { files: [], problems: [] };
-  let turn = performance.now();
-  for (const _ of listingSteps(roots, exclude, out)) {
-    if (performance.now() - turn > sliceMs) { await new Promise((res) => setImmediate(res)); turn = performance.now(); }
-  }
-  return { files: [...new Set(out.files)], problems: out.problems };
+  const turn = eventLoopTurns(sliceMs);
+  for (const _ of listingSteps(roots, exclude, out)) await turn();
+  return listed(out);
 }
 
 interface Listing { files: string[]; problems: EngineProblem[] }
+const listed = (out: Listing) => ({ files: [...new Set(out.files)], problems: out.problems });
+
+/** A function to await between units of work: it gives the event loop a turn once `sliceMs` have passed since the last. */
+function eventLoopTurns(sliceMs: number): () => Promise<void> | undefined {
+  let last = performance.now();
+  return () => {
+    if (performance.now() - last <= sliceMs) return undefined;
+    return new Promise<void>((res) => setImmediate(() => { last = performance.now(); res(); }));
+  };
+}
 
 /** The walk behind both listings: sorted order, excludes, symlink loops noted; yields after each directory. */
 function* listingSteps(roots: string[], exclude: string[], out: Listing): Generator<void> {
@@ -221,7 +229,7 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
     let next = 0;
     // Results that are already in are merged in microtasks, one after another, and nothing else gets the event loop
     // meanwhile (a warm cache answers hundreds of files at once): give it back every few milliseconds of merging.
-    let turn = performance.now();
+    const turn = eventLoopTurns(MERGE_SLICE_MS);
     while (next < todo.length || inFlight.length > 0) {
       while (!cancelled() && next < todo.length && inFlight.length < window) inFlight.push(pool.run({ file: todo[next++] }));
       if (cancelled()) return finish(true);
@@ -231,7 +239,7 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
       if (redo) merge(await pool.run({ file: redo.file, noCache: true }));
       done++;
       progress(false);
-      if (performance.now() - turn > MERGE_SLICE_MS) { await new Promise((res) => setImmediate(res)); turn = performance.now(); }
+      await turn();
     }
   } finally {
     stats.restarts = pool.restarts;
