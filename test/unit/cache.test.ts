@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { createEngine, indexTree, type Engine } from '../../server/src/engine';
 import { contentHash, SummaryCache, validateSummary } from '../../server/src/engine/cache';
-import { SUMMARY_VERSION, compactSummary, expandSummary, EMPTY_STATE, type FileSummary } from '../../server/src/engine/summary';
+import { CallColumns, PlainCall, SUMMARY_VERSION, compactSummary, expandSummary, EMPTY_STATE, type CallSite, type FileSummary } from '../../server/src/engine/summary';
 
 const fixtures = path.resolve(__dirname, '../../../test/fixtures');
 
@@ -178,5 +178,50 @@ test('the stored form drops empty states, all-null argument lists and parameter 
     const states = back.functions.flatMap((f) => [...f.calls, ...f.allocs, ...f.sleeps].map((c) => c.state));
     assert.ok(states.some((st) => st === EMPTY_STATE), 'empty states are the shared object');
     assert.ok(states.some((st) => st !== EMPTY_STATE && st.held.length > 0), 'non-empty states survive');
+  } finally { engine.dispose(); }
+});
+
+test('loaded calls sit in columns: each site reads back as stored, special calls stay objects, bad positions are not packed', async () => {
+  const engine = await createEngine();
+  try {
+    const files = (fs.readdirSync(fixtures, { recursive: true }) as string[]).filter((f) => f.endsWith('.c')).map((f) => path.join(fixtures, f));
+    const stored = { ...(compactSummary(engine.summarizeSafely('all.c', '')) as object), functions: [] as Array<{ name: string; calls: Array<Record<string, unknown>> }> };
+    for (const file of files) {
+      const one = JSON.parse(JSON.stringify(compactSummary(engine.summarizeSafely(file, fs.readFileSync(file, 'utf8'))))) as typeof stored;
+      stored.functions.push(...one.functions);
+    }
+    // a call whose offset does not fit 32 bits must not be packed (it would read back as another number)
+    const isPlain = (c: Record<string, unknown>) => Object.keys(c).sort().join() === 'callee,col,end,line,offset';
+    const victimFn = stored.functions.find((f) => f.calls.some(isPlain))!;
+    const victimAt = victimFn.calls.findIndex(isPlain);
+    victimFn.calls[victimAt].offset = 2 ** 33;
+    const back = JSON.parse(JSON.stringify(stored)) as FileSummary;
+    expandSummary(back as unknown as Record<string, unknown>);
+    assert.ok(validateSummary(back));
+    let plain = 0; let special = 0;
+    for (let f = 0; f < back.functions.length; f++) {
+      const calls = back.functions[f].calls;
+      const want = stored.functions[f].calls;
+      if (!want.length) continue;
+      assert.ok(calls instanceof CallColumns, `${back.functions[f].name}: calls in columns`);
+      assert.equal(calls.length, want.length);
+      for (let i = 0; i < want.length; i++) {
+        const c: CallSite = calls.at(i)!;
+        for (const k of ['offset', 'end', 'line', 'col', 'callee']) assert.equal((c as unknown as Record<string, unknown>)[k], want[i][k], `${k} of call ${i}`);
+        assert.equal(calls.calleeAt(i), c.callee);
+        assert.equal(calls.offsetAt(i), c.offset);
+        assert.equal(calls.stateAt(i), c.state);
+        if (c instanceof PlainCall) plain++; else { special++; assert.equal(calls.at(i), c, 'a special call is the same object each time'); }
+      }
+      assert.equal(calls.at(want.length), undefined);
+      assert.deepEqual([...calls].map((c) => c.offset), want.map((c) => c.offset));
+    }
+    assert.ok(plain > 5 && special > 1, `${plain} plain, ${special} special calls`);
+    assert.equal(back.functions[stored.functions.indexOf(victimFn)].calls.at(victimAt)!.offset, 2 ** 33);
+    // a special call with a broken state is caught by the structural check
+    const broken = JSON.parse(JSON.stringify(stored)) as { functions: Array<{ calls: Array<Record<string, unknown>> }> };
+    broken.functions.find((f) => f.calls.length)!.calls[0].state = 7;
+    expandSummary(broken as unknown as Record<string, unknown>);
+    assert.equal(validateSummary(broken), false);
   } finally { engine.dispose(); }
 });

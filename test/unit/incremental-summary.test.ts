@@ -9,7 +9,7 @@ import { createParser } from '../../server/src/engine/parser';
 import { summarize } from '../../server/src/engine/summarize';
 import { reuseSummary, diffSpan } from '../../server/src/engine/incremental';
 import { parseSummary } from '../../server/src/engine/cache';
-import { compactSummary, PlainCall, type FileSummary } from '../../server/src/engine/summary';
+import { CallColumns, compactSummary, PlainCall, type FileSummary } from '../../server/src/engine/summary';
 import { sourceFiles as cFiles, mulberry32 as rng } from '../support/files';
 
 const repo = path.resolve(__dirname, '../../..');
@@ -28,7 +28,7 @@ test('diffSpan finds the changed span', () => {
   assert.deepEqual(diffSpan('abc', 'abc'), { start: 3, oldEnd: 3, newEnd: 3 });
 });
 
-/** The summary as the index hands it over: stored form, parsed back (plain calls become PlainCall objects). */
+/** The summary as the index hands it over: stored form, parsed back (calls in columns). */
 function loaded(s: FileSummary): FileSummary {
   const back = parseSummary(JSON.stringify(compactSummary(s)), s.file);
   assert.ok(back, s.file);
@@ -52,7 +52,7 @@ test(`a body edit re-walks one function and equals a whole-file summary (${form}
     for (const file of files) {
       const text = fs.readFileSync(file, 'utf8');
       const old = form === 'fresh' ? summarize(parser, file, text) : loaded(summarize(parser, file, text));
-      if (form === 'loaded') plainCalls += old.functions.reduce((k, f) => k + f.calls.filter((c) => c instanceof PlainCall).length, 0);
+      if (form === 'loaded') plainCalls += old.functions.reduce((k, f) => k + (f.calls instanceof CallColumns ? [...f.calls].filter((c) => c instanceof PlainCall).length : 0), 0);
       const bodies = old.functions.filter((f) => f.bodyEnd - f.bodyStart > 2);
       for (let k = 0; k < 12 && bodies.length; k++) {
         const f = bodies[Math.floor(rand() * bodies.length)];

@@ -5,7 +5,7 @@
 import { applyScope, bitsName, NO_BITS, or, substitute, type Bits, type GfpAlt } from './gfp';
 import { isRequestFlag } from './gfpEval';
 import { ATOMIC_REGISTRATIONS, FIELD_ROOTS, HANDOFFS, type ScopeKind } from './kernelApi';
-import type { AllocSite, Binding, CallSite, FileSummary, FnSummary, LockRef, Loc, ScopeRef, SiteState, SleepSite } from './summary';
+import { CallColumns, type AllocSite, type Binding, type CallList, type CallSite, type FileSummary, type FnSummary, type LockRef, type Loc, type ScopeRef, type SiteState, type SleepSite } from './summary';
 import { RULES, type Confidence, type ContextKind, type PathStep, type RuleId, type Severity, type StepKind } from './types';
 
 export interface FnNode {
@@ -107,18 +107,25 @@ export interface AnalysisOptions {
 const EDGE_KINDS: StepKind[] = ['call', 'pointer', 'handoff'];
 const CONFIDENCES: Confidence[] = ['high', 'medium', 'low'];
 /**
- * A call edge. There are millions: kind, confidence and the dead flag share one small integer and the label is read
- * from the site when asked (an edge is 56 bytes instead of 80).
+ * A call edge. There are millions: kind, confidence, the dead flag and the index of the call in its function's call
+ * list share one small integer, and the site and label are read from that list when asked (56 bytes; a plain call
+ * in columns then has no object of its own).
  */
 class Edge {
   private bits: number;
-  constructor(kind: 'call' | 'pointer' | 'handoff', readonly site: CallSite, readonly targets: FnNode[], confidence: Confidence,
+  constructor(kind: 'call' | 'pointer' | 'handoff', private readonly calls: CallList, index: number, readonly targets: FnNode[], confidence: Confidence,
     /** The calling function. */
     readonly from: FnNode) {
-    this.bits = EDGE_KINDS.indexOf(kind) | (CONFIDENCES.indexOf(confidence) << 2);
+    this.bits = EDGE_KINDS.indexOf(kind) | (CONFIDENCES.indexOf(confidence) << 2) | (index << 5);
   }
   get kind(): StepKind { return EDGE_KINDS[this.bits & 3]; }
   get confidence(): Confidence { return CONFIDENCES[(this.bits >> 2) & 3]; }
+  /** The call (a new object each time for a plain call in columns: compare sites by offset, not identity). */
+  get site(): CallSite { return this.calls.at(this.bits >>> 5)!; }
+  /** The lock and scope state at the call, without making a site object. */
+  get state(): SiteState { const c = this.calls; return c instanceof CallColumns ? c.stateAt(this.bits >>> 5) : this.site.state; }
+  /** The offset of the call, without making a site object. */
+  get offset(): number { const c = this.calls; return c instanceof CallColumns ? c.offsetAt(this.bits >>> 5) : this.site.offset; }
   /** The field a pointer call goes through, the kind of a hand-off, '' for a direct call. */
   get label(): string {
     const kind = this.bits & 3;
@@ -438,7 +445,7 @@ export class Analysis {
     const loc = (l: Loc | undefined) => (l ? `${l.line}:${l.col}` : '');
     const ctxs = (this.ctxs.get(n.id) ?? []).map((c) => `${c.kind}/${c.scope}/${c.lost}/${c.req}/${c.intr}/${c.depth}/${c.confidence}/${c.description}`).join(';');
     const edges = this.edgesOf(n.id).map((e) => {
-      const st = e.site.state;
+      const st = e.state;
       return `${e.kind}:${e.label}:${e.confidence}:${e.targets.map((t) => t.id).join(',')}@${loc(e.site)}:${st.held.map((h) => `${h.kind}${h.key}${loc(h)}${h.text}`).join('|')}:${st.released}:${st.scope ? st.scope.kind + loc(st.scope) : ''}:${st.maySleepReq}:${st.nofsTxn ? loc(st.nofsTxn) + st.nofsTxn.text : ''}`;
     }).join(';');
     const regs = (this.regByNode.get(n.id) ?? []).map((r) => `${r.ref}@${loc(r.c)}`).join(';');
@@ -675,7 +682,18 @@ export class Analysis {
   // ---------- edges ----------
   private computeEdges(n: FnNode): Edge[] {
     const out: Edge[] = [];
-    for (const c of n.fn.calls) {
+    const calls = n.fn.calls;
+    const columns = calls instanceof CallColumns ? calls : undefined;
+    for (let i = 0; i < calls.length; i++) {
+      // a plain call in columns is looked at by its callee first: most resolve to nothing and need no object
+      const name = columns ? columns.calleeAt(i) : undefined;
+      if (columns && name && !HANDOFF_BY_NAME.has(name)) {
+        if (REGISTRATION_BY_NAME.has(name)) continue;
+        const targets = this.resolveName(n.file, name);
+        if (targets.length && targets.length <= MAX_NAME_CANDIDATES) out.push(new Edge('call', calls, i, targets, targets.length === 1 ? 'high' : 'medium', n));
+        continue;
+      }
+      const c = calls.at(i)!;
       if (c.callee) {
         const h = HANDOFF_BY_NAME.get(c.callee);
         if (h) {
@@ -692,13 +710,13 @@ export class Analysis {
             confidence = same.length ? (same.length === 1 ? 'high' : 'medium') : 'low';
             if (pick.length <= MAX_FIELD_CANDIDATES) targets = uniq(pick.map((e) => e.node));
           }
-          if (targets.length) out.push(new Edge('handoff', c, targets, confidence, n));
+          if (targets.length) out.push(new Edge('handoff', calls, i, targets, confidence, n));
           continue;
         }
         if (REGISTRATION_BY_NAME.has(c.callee)) continue;
         const targets = this.resolveName(n.file, c.callee);
         if (targets.length && targets.length <= MAX_NAME_CANDIDATES) {
-          out.push(new Edge('call', c, targets, targets.length === 1 ? 'high' : 'medium', n));
+          out.push(new Edge('call', calls, i, targets, targets.length === 1 ? 'high' : 'medium', n));
         }
       } else if (c.pointer) {
         const field = c.pointer.chain[c.pointer.chain.length - 1];
@@ -711,7 +729,7 @@ export class Analysis {
           confidence = 'low';
         } else if (entries.length > 3) confidence = 'medium';
         const targets = uniq(entries.map((e) => e.node));
-        if (targets.length && targets.length <= MAX_FIELD_CANDIDATES) out.push(new Edge('pointer', c, targets, confidence, n));
+        if (targets.length && targets.length <= MAX_FIELD_CANDIDATES) out.push(new Edge('pointer', calls, i, targets, confidence, n));
       }
     }
     return trimmed(out);
@@ -762,12 +780,12 @@ export class Analysis {
               for (const v of e.site.args[q]?.values ?? []) {
                 if (v.param === undefined) continue;
                 const rec = recs.find((r) => r.released > 0 || r.dropsLock) ?? recs[0];
-                const outer = heldOf(e.site.state, n);
+                const outer = heldOf(e.state, n);
                 const next: FlowRec = {
                   clear: or(v.clear ?? NO_BITS, rec.clear), add: or(v.add ?? NO_BITS, rec.add),
                   // the callee dropped the lock held here (or its caller's) before allocating
-                  held: rec.released ? undefined : outer ?? (e.site.state.released ? undefined : rec.held),
-                  scope: strongest(e.site.state.scope?.kind, rec.scope), released: e.site.state.released + (outer ? 0 : rec.released),
+                  held: rec.released ? undefined : outer ?? (e.state.released ? undefined : rec.held),
+                  scope: strongest(e.state.scope?.kind, rec.scope), released: e.state.released + (outer ? 0 : rec.released),
                   dropsLock: rec.dropsLock || (!!outer && rec.released > 0),
                   steps: [callStep(n, e.site, t, 'call'), ...rec.steps], alloc: rec.alloc,
                 };
@@ -821,7 +839,7 @@ export class Analysis {
           const values = consts.map((v) => substitute({ name: arg.text, param: 0, clear: rec.clear, add: rec.add }, v));
           const argLoc = this.locIn(n, arg.start, arg.end, e.site);
           list.push({
-            node: n, kind: 'flow', report: argLoc, callee: t.fn.name, argText: arg.text, values, state: e.site.state,
+            node: n, kind: 'flow', report: argLoc, callee: t.fn.name, argText: arg.text, values, state: e.state,
             innerHeld: rec.released ? undefined : rec.held, innerScope: rec.scope, innerSteps: [callStep(n, e.site, t, 'call'), ...rec.steps], flowCall: e.site,
             innerReleased: rec.released > 0,
           });
@@ -980,16 +998,16 @@ export class Analysis {
     // call-site roots: calls made while holding a lock, or inside a filesystem transaction
     const callSiteRoots = (n: FnNode, e: Edge, t: FnNode) => {
       if (e.kind === 'handoff' || !plausibleTargets(n, e, [t]).length) return;
-      const lock = atomicHeld(e.site.state, n);
-      if (lock && !this.calleeMayDropBefore(n, lock, e.site.offset)) {
+      const lock = atomicHeld(e.state, n);
+      if (lock && !this.calleeMayDropBefore(n, lock, e.offset)) {
         this.addCtx(t, {
           kind: 'atomic', scope: 'none', lost: false, intr: disablesBh(lock) || this.isInterruptCallback(n), confidence: e.confidence, depth: 1, parent: null,
           description: `${lockWhat(lock)} \`${lock.text}\` held in ${n.fn.name}() at ${base(n.file)}:${lock.line + 1}`,
           steps: [lockStep(n, lock), callStep(n, e.site, t, e.kind, e.label)],
         }, queue, into);
       }
-      const txn = e.site.state.nofsTxn;
-      if (txn && !e.site.state.scope) {
+      const txn = e.state.nofsTxn;
+      if (txn && !e.state.scope) {
         this.addCtx(t, {
           kind: 'nofs', scope: 'none', lost: false, intr: false, confidence: e.confidence, depth: 1, parent: null,
           description: `inside the filesystem transaction started by ${txn.text} in ${n.fn.name}() at ${base(n.file)}:${txn.line + 1}`,
@@ -1016,8 +1034,8 @@ export class Analysis {
   /** One propagation step of context x over edge e to its targets. */
   private step(x: CtxRec, e: Edge, targets: FnNode[], queue: CtxRec[], into: Map<number, CtxRec[]>): void {
     if (x.depth >= MAX_DEPTH) return;
-    const st = e.site.state;
-    if (x.kind === 'atomic' && (e.kind === 'handoff' || st.released > 0 || this.firstCallerDrop(x.node) < e.site.offset)) return;
+    const st = e.state;
+    if (x.kind === 'atomic' && (e.kind === 'handoff' || st.released > 0 || this.firstCallerDrop(x.node) < e.offset)) return;
     targets = plausibleTargets(x.node, e, targets);
     if (!targets.length) return;
     let scope: ScopeState; let lost = x.lost;
@@ -1085,8 +1103,8 @@ export class Analysis {
   /** Does some call made while `held` is held, before `offset` in the same function, reach a function that releases a lock it did not take? */
   private calleeMayDropBefore(node: FnNode, held: LockRef, offset: number): boolean {
     for (const e of this.edgesOf(node.id)) {
-      if (e.kind !== 'call' || e.site.offset <= held.offset || e.site.offset >= offset) continue;
-      if (!e.site.state.held.some((h) => h.offset === held.offset)) continue;
+      if (e.kind !== 'call' || e.offset <= held.offset || e.offset >= offset) continue;
+      if (!e.state.held.some((h) => h.offset === held.offset)) continue;
       if (e.targets.some((t) => this.mayDropCallerLock(t, 2))) return true;
     }
     return false;
@@ -1098,8 +1116,8 @@ export class Analysis {
     if (v === undefined) {
       v = Infinity;
       for (const e of this.edgesOf(n.id)) {
-        if (e.kind !== 'call' || e.site.offset >= v || e.site.state.held.length || e.targets.length > 2) continue;
-        if (e.targets.some((t) => this.mayDropCallerLock(t, 2))) v = e.site.offset;
+        if (e.kind !== 'call' || e.offset >= v || e.state.held.length || e.targets.length > 2) continue;
+        if (e.targets.some((t) => this.mayDropCallerLock(t, 2))) v = e.offset;
       }
       this.callerDropMemo.set(n.id, v);
     }
@@ -1111,7 +1129,7 @@ export class Analysis {
     if (n.fn.releasesCallerLock) return true;
     if (depth <= 1) return false;
     for (const e of this.edgesOf(n.id)) {
-      if (e.kind !== 'call' || e.targets.length > 2 || e.site.state.held.length) continue;
+      if (e.kind !== 'call' || e.targets.length > 2 || e.state.held.length) continue;
       if (e.targets.some((t) => this.mayDropCallerLock(t, depth - 1))) return true;
     }
     return false;

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { SUMMARY_VERSION, compactSummary, expandSummary, type FileSummary } from './summary';
+import { CallColumns, SUMMARY_VERSION, compactSummary, expandSummary, type FileSummary } from './summary';
 
 const MAGIC = 'gfp-lens-summary';
 
@@ -136,10 +136,13 @@ export function validateSummary(s: unknown, version: number = SUMMARY_VERSION): 
     if (!isLoc(f)) return false;
     const fn = f as Record<string, unknown>;
     if (typeof fn.name !== 'string' || !isNum(fn.bodyStart) || !isNum(fn.bodyEnd) || !isNum(fn.nameStart)) return false;
-    for (const k of ['params', 'calls', 'allocs', 'sleeps', 'scopeIssues']) if (!Array.isArray(fn[k])) return false;
-    // Per site only what the analysis dereferences (kept cheap: there are ~20 sites per function).
+    for (const k of ['params', 'allocs', 'sleeps', 'scopeIssues']) if (!Array.isArray(fn[k])) return false;
+    if (!Array.isArray(fn.calls) && !(fn.calls instanceof CallColumns)) return false;
+    // Per site only what the analysis dereferences (kept cheap: there are ~20 sites per function). Plain calls in
+    // columns were checked when they were put there.
     for (const k of ['calls', 'allocs', 'sleeps']) {
-      for (const c of fn[k] as Array<Record<string, unknown>>) {
+      const sites = fn[k] instanceof CallColumns ? fn[k].specials() : fn[k] as unknown[];
+      for (const c of sites as Array<Record<string, unknown>>) {
         if (typeof c !== 'object' || c === null || typeof c.offset !== 'number') return false;
         const st = c.state as Record<string, unknown> | undefined;
         if (typeof st !== 'object' || st === null || !Array.isArray(st.held)) return false;

@@ -5,7 +5,7 @@
 // the whole file.
 import type { CParser } from './parser';
 import { summarizeFunction, type SummarizeOptions } from './summarize';
-import { PlainCall, type Binding, type FileSummary, type FnSummary } from './summary';
+import { CallColumns, PlainCall, type Binding, type FileSummary, type FnSummary } from './summary';
 
 /** Position fields of summary records (offsets into the file); `line` fields move with them, `col` never does. */
 const OFFSET_KEYS = new Set(['offset', 'end', 'start', 'nameStart', 'bodyStart', 'bodyEnd', 'argStart', 'argEnd', 'stmtStart', 'stmtEnd']);
@@ -33,6 +33,7 @@ function shifted<T>(value: T, dOff: number, dLine: number, memo = new Map<object
   if (value === null || typeof value !== 'object') return value;
   if (Object.isFrozen(value)) return value; // the shared empty state: no positions
   if (value instanceof PlainCall) return new PlainCall(value.offset + dOff, value.end + dOff, value.line + dLine, value.col, value.callee) as T;
+  if (value instanceof CallColumns) return value.map((c) => shifted(c, dOff, dLine, memo)) as T; // a list again: a fresh summary's form
   const seen = memo.get(value as object);
   if (seen) return seen as T;
   if (Array.isArray(value)) {

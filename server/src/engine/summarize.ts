@@ -444,7 +444,7 @@ export class FileSummarizer {
     const name = nameNode ? this.declName(nameNode) : undefined;
     if (!name) return;
     const specText = this.src.slice(n.startIndex, fd.startIndex);
-    const fn: FnSummary = {
+    const fn: DraftFn = {
       ...this.loc(n), name, isStatic: /\bstatic\b/.test(specText), nameStart: nameNode!.startIndex,
       isInit: /\b__init\b/.test(specText) || name === 'start_kernel' || undefined,
       bodyStart: body.startIndex, bodyEnd: body.endIndex, params: this.params(fd),
@@ -471,6 +471,9 @@ export class FileSummarizer {
   allocIndex(name: string): number | undefined { return allocatorGfpIndex(name, this.options.extraAllocators); }
 }
 
+/** A function being summarized: its calls are still a list to push to. */
+type DraftFn = FnSummary & { calls: CallSite[] };
+
 /** Walks one function body along its control flow. */
 class FnWalker {
   private breaks: Array<Array<St | null>> = [];
@@ -482,7 +485,7 @@ class FnWalker {
   private reportedSaves = new Set<number>();
   private releasedKinds = new Set<AtomicKind>();
 
-  constructor(private fs: FileSummarizer, private fn: FnSummary, private body: Node) {
+  constructor(private fs: FileSummarizer, private fn: DraftFn, private body: Node) {
     const params = new Map<string, number>();
     fn.params.forEach((p, i) => { if (p.name && (p.isGfp || /gfp|flags|mask/i.test(p.name))) params.set(p.name, i); });
     this.env = { src: fs.source, params, locals: new Map(), defines: fs.fileDefines };

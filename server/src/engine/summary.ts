@@ -106,7 +106,8 @@ export interface FnSummary extends Loc {
   returnsHolding?: LockRef;
   /** Releases, on every path, a lock it did not take (an unlock wrapper or a lock-dropping helper). */
   releasesCallerLock?: boolean;
-  calls: CallSite[];
+  /** A list while a file is summarized; `CallColumns` once loaded from storage or a worker. */
+  calls: CallList;
   allocs: AllocSite[];
   sleeps: SleepSite[];
   scopeIssues: ScopeIssue[];
@@ -188,10 +189,19 @@ export function compactSummary(s: FileSummary): unknown {
 }
 
 /**
+ * The calls of a function, in source order. A fresh summary holds an array; a loaded one holds `CallColumns`, which
+ * hands out a call site object when one is asked for.
+ */
+export interface CallList extends Iterable<CallSite> {
+  readonly length: number;
+  at(i: number): CallSite | undefined;
+  map<T>(f: (c: CallSite, i: number) => T): T[];
+}
+
+/**
  * A loaded call site with nothing but its position and callee: no lock or scope state, no argument that matters, no
- * pointer (96 % of the ~4 M calls of a kernel tree). Five fields in the object (64 bytes) instead of a parsed object
- * with two more added (104 bytes); `args` and `state` are the shared empty ones, from the prototype. Code that copies
- * summary data field by field must copy these as such (incremental.ts `shifted`).
+ * pointer (96 % of the ~4 M calls of a kernel tree). `args` and `state` are the shared empty ones, from the prototype.
+ * `CallColumns` makes one when asked; nothing keeps them.
  */
 export class PlainCall implements CallSite {
   constructor(readonly offset: number, readonly end: number, readonly line: number, readonly col: number, readonly callee: string) {}
@@ -201,13 +211,86 @@ export class PlainCall implements CallSite {
   toJSON(): unknown { return { offset: this.offset, end: this.end, line: this.line, col: this.col, callee: this.callee, args: EMPTY_ARGS, state: EMPTY_STATE }; }
 }
 
+/**
+ * The calls of one loaded function in columns: offset, end, line and column of call i in `pos` at (from + i) * 4
+ * (one Int32Array per file), its callee in `callees` at from + i (one list per file), and the rare call that is not
+ * plain (arguments, state or a pointer: ~4 %) as its parsed object in `special`. 24 bytes per plain call instead of a
+ * 64-byte object and its list slot: ~180 MB less on a kernel tree. Immutable: an edit replaces the whole summary.
+ */
+export class CallColumns implements CallList {
+  constructor(private readonly pos: Int32Array, private readonly callees: readonly string[], private readonly from: number,
+    readonly length: number, private readonly special: ReadonlyArray<CallSite | undefined> | null) {}
+  at(i: number): CallSite | undefined {
+    if (!(i >= 0 && i < this.length)) return undefined;
+    const s = this.special?.[i];
+    if (s) return s;
+    const k = (this.from + i) * 4;
+    return new PlainCall(this.pos[k], this.pos[k + 1], this.pos[k + 2], this.pos[k + 3], this.callees[this.from + i]);
+  }
+  /** The callee of call i without making a site object (undefined for a call through a pointer). */
+  calleeAt(i: number): string | undefined {
+    const s = this.special?.[i];
+    return s ? s.callee : this.callees[this.from + i];
+  }
+  /** The state at call i without making a site object. */
+  stateAt(i: number): SiteState { return this.special?.[i]?.state ?? EMPTY_STATE; }
+  /** The offset of call i without making a site object. */
+  offsetAt(i: number): number {
+    const s = this.special?.[i];
+    return s ? s.offset : this.pos[(this.from + i) * 4];
+  }
+  /** The calls that are not plain (what a structural check of stored data must look at). */
+  specials(): CallSite[] { return (this.special ?? []).filter((s): s is CallSite => !!s); }
+  *[Symbol.iterator](): Iterator<CallSite> { for (let i = 0; i < this.length; i++) yield this.at(i)!; }
+  map<T>(f: (c: CallSite, i: number) => T): T[] {
+    const out = new Array<T>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = f(this.at(i)!, i);
+    return out;
+  }
+  toJSON(): unknown { return this.map((c) => c); }
+}
+
 const CALL_KEYS = new Set(['offset', 'end', 'line', 'col', 'callee']);
-/** A stored call with only position and callee (valid numbers, a name) becomes a PlainCall; anything else stays as parsed. */
-function plainCall(c: Record<string, unknown>): PlainCall | undefined {
-  const { offset, end, line, col, callee } = c;
-  if (typeof offset !== 'number' || typeof end !== 'number' || typeof line !== 'number' || typeof col !== 'number' || typeof callee !== 'string') return undefined;
-  for (const k in c) if (!CALL_KEYS.has(k)) return undefined;
-  return new PlainCall(offset, end, line, col, intern(callee));
+const isInt32 = (x: unknown): x is number => typeof x === 'number' && (x | 0) === x;
+/** A stored call with only position (32-bit integers) and callee (a string): it fits the columns. */
+function isPlainCall(c: Record<string, unknown>): boolean {
+  if (!isInt32(c.offset) || !isInt32(c.end) || !isInt32(c.line) || !isInt32(c.col) || typeof c.callee !== 'string') return false;
+  for (const k in c) if (!CALL_KEYS.has(k)) return false;
+  return true;
+}
+
+/** The stored calls of every function of a file as `CallColumns` over one position array and one callee list. */
+function callColumns(functions: Array<Record<string, unknown>>): void {
+  let total = 0;
+  for (const fn of functions) if (typeof fn === 'object' && fn !== null && Array.isArray(fn.calls)) total += fn.calls.length;
+  if (total === 0) { for (const fn of functions) if (typeof fn === 'object' && fn !== null && Array.isArray(fn.calls)) fn.calls = EMPTY_LIST; return; }
+  const pos = new Int32Array(total * 4);
+  const callees: string[] = [];
+  for (const fn of functions) {
+    if (typeof fn !== 'object' || fn === null || !Array.isArray(fn.calls)) continue;
+    const list = fn.calls as unknown[];
+    if (!list.length) { fn.calls = EMPTY_LIST; continue; }
+    const from = callees.length;
+    let special: Array<CallSite | undefined> | null = null;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i] as Record<string, unknown>;
+      const k = (from + i) * 4;
+      if (typeof c === 'object' && c !== null && isPlainCall(c)) {
+        pos[k] = c.offset as number; pos[k + 1] = c.end as number; pos[k + 2] = c.line as number; pos[k + 3] = c.col as number;
+        callees.push(intern(c.callee as string));
+        continue;
+      }
+      if (typeof c === 'object' && c !== null) {
+        if (c.state === undefined) c.state = EMPTY_STATE;
+        if (c.args === undefined) c.args = EMPTY_ARGS;
+        if (typeof c.callee === 'string') c.callee = intern(c.callee);
+      }
+      special ??= new Array<CallSite | undefined>(list.length).fill(undefined);
+      special[i] = c as unknown as CallSite;
+      callees.push('');
+    }
+    fn.calls = new CallColumns(pos, callees, from, list.length, special);
+  }
 }
 
 /** One copy of each callee and function name across all loaded summaries (millions of calls, ~300 k names). */
@@ -269,19 +352,17 @@ export function expandSummary(s: Record<string, unknown>): void {
     if (typeof fn.name === 'string') fn.name = intern(fn.name);
     if (Array.isArray(fn.params)) fn.params = fn.params.length ? paramList(fn.params) : EMPTY_LIST;
     if (Array.isArray(fn.scopeIssues) && !fn.scopeIssues.length) fn.scopeIssues = EMPTY_LIST;
-    for (const k of ['calls', 'allocs', 'sleeps']) {
+    for (const k of ['allocs', 'sleeps']) {
       const list = fn[k];
       if (!Array.isArray(list)) continue;
       if (!list.length) { fn[k] = EMPTY_LIST; continue; }
-      for (let i = 0; i < list.length; i++) {
-        const c = list[i] as Record<string, unknown>;
+      for (const c of list as Array<Record<string, unknown>>) {
         if (typeof c !== 'object' || c === null) continue;
-        if (k === 'calls') { const p = plainCall(c); if (p) { list[i] = p; continue; } }
         if (c.state === undefined) c.state = EMPTY_STATE;
-        if (k === 'calls' && c.args === undefined) c.args = EMPTY_ARGS;
         if (typeof c.callee === 'string') c.callee = intern(c.callee);
       }
     }
   }
+  callColumns(s.functions as Array<Record<string, unknown>>);
 }
 
