@@ -15,14 +15,17 @@ import {
 } from '../server/src/engine';
 import { sortFindings } from '../server/src/cli/report';
 import { WorkerPool, defaultWorkerCount } from '../server/src/engine/pool';
-import { tuneHeap } from '../server/src/heap';
+import { serverProcessEnv, tuneHeap } from '../server/src/heap';
 
 const HEAP_MB = 12000;
 
+/** Runs the benchmark in a child with a big heap and the environment the extension gives the language server. */
 function relaunchWithBigHeap(): boolean {
-  if (v8.getHeapStatistics().heap_size_limit >= 6000 * 1024 * 1024 || process.env.GFP_LENS_BENCH_CHILD) return false;
+  if (process.env.GFP_LENS_BENCH_CHILD) return false;
+  const env = serverProcessEnv();
+  if (v8.getHeapStatistics().heap_size_limit >= 6000 * 1024 * 1024 && env.MALLOC_ARENA_MAX === process.env.MALLOC_ARENA_MAX) return false;
   const r = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--expose-gc', __filename, ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, GFP_LENS_BENCH_CHILD: '1' } });
+    { stdio: 'inherit', env: { ...env, GFP_LENS_BENCH_CHILD: '1' } });
   process.exitCode = r.status ?? 1;
   return true;
 }
@@ -98,7 +101,7 @@ async function main(): Promise<void> {
   }
   out.files = files.length; out.mb = bytes / 1e6;
   row('files', `${files.length} (.c/.h), ${(bytes / 1e6).toFixed(1)} MB`);
-  row('workers', `${workers} (machine: ${os.cpus().length} cores, load avg ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+  row('workers', `${workers} (machine: ${os.cpus().length} cores, load avg ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? 'unset'} as the extension starts the server)`);
 
   // 1. Parse only (blank + tree-sitter parse + delete), same worker count.
   if (!a.noParse) {
