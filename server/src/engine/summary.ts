@@ -239,6 +239,21 @@ export class CallColumns implements CallList {
     const s = this.special?.[i];
     return s ? s.offset : this.pos[(this.from + i) * 4];
   }
+  /** A copy with every position moved by `dOff` and every line by `dLine` (an edit above); `shift` copies a special call. */
+  shiftedBy(dOff: number, dLine: number, shift: (c: CallSite) => CallSite): CallColumns {
+    const n = this.length;
+    const pos = new Int32Array(n * 4);
+    const callees = new Array<string>(n);
+    let special: Array<CallSite | undefined> | null = null;
+    for (let i = 0; i < n; i++) {
+      const s = this.special?.[i];
+      if (s) { special ??= new Array<CallSite | undefined>(n).fill(undefined); special[i] = shift(s); callees[i] = ''; continue; }
+      const k = (this.from + i) * 4;
+      pos[i * 4] = this.pos[k] + dOff; pos[i * 4 + 1] = this.pos[k + 1] + dOff; pos[i * 4 + 2] = this.pos[k + 2] + dLine; pos[i * 4 + 3] = this.pos[k + 3];
+      callees[i] = this.callees[this.from + i];
+    }
+    return new CallColumns(pos, callees, 0, n, special);
+  }
   /** The calls that are not plain (what a structural check of stored data must look at). */
   specials(): CallSite[] { return (this.special ?? []).filter((s): s is CallSite => !!s); }
   *[Symbol.iterator](): Iterator<CallSite> { for (let i = 0; i < this.length; i++) yield this.at(i)!; }
@@ -265,19 +280,21 @@ function callColumns(functions: Array<Record<string, unknown>>): void {
   for (const fn of functions) if (typeof fn === 'object' && fn !== null && Array.isArray(fn.calls)) total += fn.calls.length;
   if (total === 0) { for (const fn of functions) if (typeof fn === 'object' && fn !== null && Array.isArray(fn.calls)) fn.calls = EMPTY_LIST; return; }
   const pos = new Int32Array(total * 4);
-  const callees: string[] = [];
+  const callees = new Array<string>(total);
+  let next = 0;
   for (const fn of functions) {
     if (typeof fn !== 'object' || fn === null || !Array.isArray(fn.calls)) continue;
     const list = fn.calls as unknown[];
     if (!list.length) { fn.calls = EMPTY_LIST; continue; }
-    const from = callees.length;
+    const from = next;
+    next += list.length;
     let special: Array<CallSite | undefined> | null = null;
     for (let i = 0; i < list.length; i++) {
       const c = list[i] as Record<string, unknown>;
       const k = (from + i) * 4;
       if (typeof c === 'object' && c !== null && isPlainCall(c)) {
         pos[k] = c.offset as number; pos[k + 1] = c.end as number; pos[k + 2] = c.line as number; pos[k + 3] = c.col as number;
-        callees.push(intern(c.callee as string));
+        callees[from + i] = intern(c.callee as string);
         continue;
       }
       if (typeof c === 'object' && c !== null) {
@@ -287,7 +304,7 @@ function callColumns(functions: Array<Record<string, unknown>>): void {
       }
       special ??= new Array<CallSite | undefined>(list.length).fill(undefined);
       special[i] = c as unknown as CallSite;
-      callees.push('');
+      callees[from + i] = '';
     }
     fn.calls = new CallColumns(pos, callees, from, list.length, special);
   }
@@ -308,10 +325,16 @@ function intern(x: string): string {
  * third of that. Key order, and so JSON.stringify of the summary, is unchanged.
  */
 function dict(rec: Record<string, unknown>): Record<string, unknown> {
+  let empty = true;
+  for (const k in rec) { void k; empty = false; break; }
+  if (empty) return EMPTY_DICT; // most .c files define no struct, typedef, gfp macro or gfp prototype
   const d = Object.create(null) as Record<string, unknown>;
   for (const k in rec) { const v = rec[k]; d[k] = typeof v === 'string' ? intern(v) : v; }
   return d;
 }
+
+/** The shared frozen record of a file that has none of a kind (an empty dictionary is ~100 bytes, 4 per file). */
+const EMPTY_DICT = Object.freeze(Object.create(null) as Record<string, unknown>);
 
 /** Shared frozen chain arrays of one field (`.map = f`: most bindings). */
 const CHAINS = new Map<string, readonly string[]>();
