@@ -90,6 +90,9 @@ async function main(): Promise<void> {
     out.rows = rows;
     if (a.json) try { fs.writeFileSync(a.json, JSON.stringify(out, null, 2) + '\n'); } catch { /* best effort */ }
   };
+  /** The process's peak RSS (MiB) as each phase ends: the phase where it jumps is the one that set the peak. */
+  const peaks: Array<[string, number]> = [];
+  const markPeak = (phase: string): void => { peaks.push([phase, process.resourceUsage().maxRSS / 1024]); out.peakRssAfterPhase = Object.fromEntries(peaks); };
   /** CPU seconds of the whole process (all threads) since `from`. */
   const cpu = (from: NodeJS.CpuUsage): number => { const u = process.cpuUsage(from); return (u.user + u.system) / 1e6; };
 
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
     await pool.close();
     out.parseOnlyMs = ms; out.parseOnlyCpuS = cpu(c0);
     row('parse only', `${secs(ms)} (${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s), CPU ${(out.parseOnlyCpuS as number).toFixed(1)} s`);
+    markPeak('parse only');
   }
 
   // 2. Cold index into an empty cache.
@@ -134,6 +138,7 @@ async function main(): Promise<void> {
     row('cold index', `${secs(ms)}${ratio}, CPU ${cpuS.toFixed(1)} s${cpuRatio} (${r.stats?.summarized} summarized, ${r.skipped.length} skipped, ${r.stats?.restarts} worker restarts)`);
     problems = [...r.skipped];
     engine.dispose();
+    markPeak('cold index');
   }
   gc();
   let cacheBytes = 0; let cacheFiles = 0;
@@ -150,6 +155,7 @@ async function main(): Promise<void> {
     warm = r;
     out.warmMs = ms; out.warmCpuS = cpuS; out.warmStats = r.stats;
     row('warm index', `${secs(ms)}, CPU ${cpuS.toFixed(1)} s (${r.stats?.fromCache} from cache, ${r.stats?.summarized} summarized)`);
+    markPeak('warm index');
   }
 
   // 4. Global analysis.
@@ -161,6 +167,7 @@ async function main(): Promise<void> {
     const ms = performance.now() - t0;
     out.findingsMs = ms; out.findingsCpuS = cpu(c0); out.findings = findingsAll.length;
     row('engine.findings() (global analysis)', `${secs(ms)}, CPU ${(out.findingsCpuS as number).toFixed(1)} s, ${findingsAll.length} findings`);
+    markPeak('analysis');
   }
   const perRule: Record<string, number> = {};
   for (const f of findingsAll) perRule[f.rule] = (perRule[f.rule] ?? 0) + 1;
@@ -183,7 +190,7 @@ async function main(): Promise<void> {
         const used = /findings of that run/.test(r.stderr);
         const n = (() => { try { return (JSON.parse(r.stdout) as unknown[]).length; } catch { return -1; } })();
         const rssMB = Number(/(\d+)\s*$/.exec(r.stderr)?.[1] ?? NaN) / 1024;
-        row(label, `${secs(ms)}, peak RSS ${rssMB.toFixed(0)} MB, ${n} findings${used ? '' : ' (snapshot NOT used)'}`);
+        row(label, `${secs(ms)}, peak RSS ${rssMB.toFixed(0)} MiB, ${n} findings${used ? '' : ' (snapshot NOT used)'}`);
         return { ms, rssMB, used, n };
       };
       const same = start('warm start, results snapshot (new process)');
@@ -196,6 +203,7 @@ async function main(): Promise<void> {
   }
   findingsAll = undefined;
   if (!a.cacheDir) fs.rmSync(tmpCache, { recursive: true, force: true });
+  markPeak('warm start');
 
   // 5. Edit -> diagnostics on one large file.
   const target = a.file ?? files.find((f) => f.endsWith('/drivers/md/dm-crypt.c')) ?? largest.file;
@@ -219,8 +227,9 @@ async function main(): Promise<void> {
       engine.updateFile(target, base);
     }
     // 5b. The cross-file refresh that follows when typing pauses (settle), for one edit that adds a line and one that does not.
+    markPeak('edits');
     out.peakRssBeforeSettleMB = process.resourceUsage().maxRSS / 1024;
-    row('peak RSS so far', `${(out.peakRssBeforeSettleMB as number).toFixed(0)} MB (indexing, analysis, edits)`);
+    row('peak RSS so far', `${(out.peakRssBeforeSettleMB as number).toFixed(0)} MiB (indexing, analysis, edits); running peak after ${peaks.map(([p, mb]) => `${p} ${mb.toFixed(0)}`).join(', ')}`);
     if (fn) {
       const at = fn.bodyStart + 1;
       const cases: Array<[string, string]> = [['edit adds a line', base.slice(0, at) + '\n\t(void)0;' + base.slice(at)], ['edit within a line', base.slice(0, at) + ' (void)0;' + base.slice(at)]];
@@ -255,7 +264,7 @@ async function main(): Promise<void> {
 
   const rss = process.resourceUsage().maxRSS / 1024;
   out.peakRssMB = rss;
-  row('peak RSS', `${rss.toFixed(0)} MB (whole process, worker threads included)`);
+  row('peak RSS', `${rss.toFixed(0)} MiB (whole process, worker threads included)`);
 
   // 7. Background mode, as the language server runs a large tree (after the peak RSS figure: a second whole-tree
   // analysis while the first one's garbage is still around would distort it). How long the event loop stays blocked
