@@ -33,7 +33,7 @@ function shifted<T>(value: T, dOff: number, dLine: number, memo = new Map<object
   if (value === null || typeof value !== 'object') return value;
   if (Object.isFrozen(value)) return value; // the shared empty state: no positions
   if (value instanceof PlainCall) return new PlainCall(value.offset + dOff, value.end + dOff, value.line + dLine, value.col, value.callee) as T;
-  if (value instanceof CallColumns) return value.map((c) => shifted(c, dOff, dLine, memo)) as T; // a list again: a fresh summary's form
+  if (value instanceof CallColumns) return value.shiftedBy(dOff, dLine, (c) => shifted(c, dOff, dLine, memo)) as T;
   const seen = memo.get(value as object);
   if (seen) return seen as T;
   if (Array.isArray(value)) {
