@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine, indexTree, listSourceFiles, type Engine } from '../../server/src/engine';
 import { mulberry32, sourceFiles } from '../support/files';
+import { CallColumns } from '../../server/src/engine/summary';
 
 const fixtures = path.resolve(__dirname, '../../../test/fixtures');
 const include = path.join(fixtures, 'include');
@@ -216,4 +217,15 @@ test('an edit to a gfp-passing helper updates its callers in other files at sett
       inc.dispose(); full.dispose();
     }
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('an open document keeps its calls in columns, through edits that re-walk one function and shift the rest', async () => {
+  const { dir, file, before, after } = fixtureEdit('seed-noio', 'crypto/xts-demo.c', (t) => t.replace('{\n\tstruct xtsdemo_rctx', '{\n\n\n\tstruct xtsdemo_rctx'));
+  const e = await analysedThenEdited(dir, file, before, after);
+  try {
+    const fns = e.summaryOf(file)!.functions.filter((f) => f.calls.length > 0);
+    assert.ok(fns.length >= 3, `${fns.length} functions with calls`);
+    for (const f of fns) assert.ok(f.calls instanceof CallColumns, `${f.name}: calls in columns`);
+    assert.equal(e.lastUpdate, 'incremental');
+  } finally { e.dispose(); }
 });

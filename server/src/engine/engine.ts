@@ -6,7 +6,7 @@ import { fixesFor, wrapRegion } from './fixes';
 import { applyScope, bitsName } from './gfp';
 import { renderAllocationHover, renderFunctionHover, renderFlagHover, renderScopeHover } from './hover';
 import { createParser, type CParser } from './parser';
-import { compactSummary, expandSummary, type FileSummary } from './summary';
+import { compactSummary, expandSummary, packCalls, type FileSummary } from './summary';
 import { summarize } from './summarize';
 import { reuseSummary } from './incremental';
 import { textStamp, type FileStamp } from './snapshot';
@@ -96,7 +96,7 @@ export class Engine {
   updateFile(file: string, text: string): void {
     const prev = this.entries.get(file);
     const reused = prev?.text !== undefined ? this.reuseSafely(prev.summary, prev.text, text) : undefined;
-    const summary = reused ?? this.summarizeSafely(file, text);
+    const summary = packCalls(reused ?? this.summarizeSafely(file, text));
     this.entries.set(file, { summary, text, reused: !!reused });
     this.local = null;
     this.functionCount = -1;
@@ -222,7 +222,8 @@ export class Engine {
       const e = this.entries.get(file);
       if (!e?.reused || e.text === undefined) continue;
       const whole = this.summarizeSafely(file, e.text);
-      if (JSON.stringify(whole) !== JSON.stringify(e.summary)) { this.entries.set(file, { summary: whole, text: e.text }); full = true; } else e.reused = false;
+      // compared in the stored form: calls in columns and fresh lists print differently but mean the same
+      if (JSON.stringify(compactSummary(whole)) !== JSON.stringify(compactSummary(e.summary))) { this.entries.set(file, { summary: packCalls(whole), text: e.text }); full = true; } else e.reused = false;
     }
     this.reusedFiles.clear();
     return full;

@@ -274,8 +274,28 @@ function isPlainCall(c: Record<string, unknown>): boolean {
   return true;
 }
 
+/** A fresh call with nothing but position and callee: what a loaded summary holds as a plain call. */
+function isFreshPlainCall(c: Record<string, unknown>): boolean {
+  if (!isInt32(c.offset) || !isInt32(c.end) || !isInt32(c.line) || !isInt32(c.col) || typeof c.callee !== 'string') return false;
+  if (c.pointer !== undefined || !Array.isArray(c.args) || c.args.some((a) => a !== null)) return false;
+  if (typeof c.state !== 'object' || c.state === null || !isEmptyState(c.state as SiteState)) return false;
+  for (const k in c) if (!CALL_KEYS.has(k) && k !== 'args' && k !== 'state' && k !== 'pointer') return false;
+  return true;
+}
+
+/**
+ * The calls of a freshly summarized file in columns (in place; functions already in columns are left as they are),
+ * the form a loaded summary has: an open document's summary is then as small as an indexed one, and an edit above a
+ * function shifts its columns instead of copying a list of objects. Returns `s`.
+ */
+export function packCalls(s: FileSummary): FileSummary {
+  const fresh = s.functions.filter((f) => Array.isArray(f.calls) && f.calls.length > 0);
+  if (fresh.length) callColumns(fresh as unknown as Array<Record<string, unknown>>, isFreshPlainCall);
+  return s;
+}
+
 /** The stored calls of every function of a file as `CallColumns` over one position array and one callee list. */
-function callColumns(functions: Array<Record<string, unknown>>): void {
+function callColumns(functions: Array<Record<string, unknown>>, plain: (c: Record<string, unknown>) => boolean = isPlainCall): void {
   let total = 0;
   for (const fn of functions) if (typeof fn === 'object' && fn !== null && Array.isArray(fn.calls)) total += fn.calls.length;
   if (total === 0) { for (const fn of functions) if (typeof fn === 'object' && fn !== null && Array.isArray(fn.calls)) fn.calls = EMPTY_LIST; return; }
@@ -292,7 +312,7 @@ function callColumns(functions: Array<Record<string, unknown>>): void {
     for (let i = 0; i < list.length; i++) {
       const c = list[i] as Record<string, unknown>;
       const k = (from + i) * 4;
-      if (typeof c === 'object' && c !== null && isPlainCall(c)) {
+      if (typeof c === 'object' && c !== null && plain(c)) {
         pos[k] = c.offset as number; pos[k + 1] = c.end as number; pos[k + 2] = c.line as number; pos[k + 3] = c.col as number;
         callees[from + i] = intern(c.callee as string);
         continue;
