@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine, indexTree } from '../../server/src/engine';
 import {
-  buildSnapshot, engineFingerprint, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot, type Snapshot,
+  buildSnapshot, engineFingerprint, readSnapshot, snapshotJsonPieces, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot, type Snapshot,
 } from '../../server/src/engine/snapshot';
 
 const LOCKED = `#include <linux/spinlock.h>
@@ -58,6 +58,24 @@ test('a snapshot round-trips and matches the unchanged tree, including the file 
     assert.ok(back);
     assert.deepEqual(back.findings, snap.findings);
     assert.deepEqual(verifySnapshot(back, files), { ok: true, hashed: 0 });
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); fs.rmSync(cache, { recursive: true, force: true }); }
+});
+
+test('a large snapshot is written in pieces that read back as the same object (thousands of files, hundreds of findings)', async () => {
+  const { dir, cache } = tree();
+  try {
+    const { snap, key } = await snapshotOf(dir, cache);
+    const big: Snapshot = { ...snap, files: {}, findings: [] };
+    for (let i = 0; i < 5000; i++) big.files[path.join(dir, `d${i % 7}`, `f"${i}\\.c`)] = { size: i, mtimeMs: i * 1.5, hash: i.toString(16).padStart(40, '0') };
+    for (let i = 0; i < 600; i++) big.findings.push({ ...snap.findings[0], id: `x:${i}`, message: `message ${i} with "quotes" and \u00e9` });
+    const pieces = [...snapshotJsonPieces(big)];
+    assert.ok(pieces.length > 5, `${pieces.length} pieces`);
+    assert.ok(Math.max(...pieces.map((p) => p.length)) < JSON.stringify(big).length / 3, 'no piece is most of the JSON');
+    assert.deepEqual(JSON.parse(pieces.join('')), big);
+    const file = snapshotPath(cache, key);
+    assert.ok(writeSnapshot(file, big));
+    assert.deepEqual(readSnapshot(file, key), big);
+    assert.deepEqual(JSON.parse([...snapshotJsonPieces({ ...big, files: {}, findings: [] })].join('')), { ...big, files: {}, findings: [] });
   } finally { fs.rmSync(dir, { recursive: true, force: true }); fs.rmSync(cache, { recursive: true, force: true }); }
 });
 
