@@ -195,6 +195,11 @@ test('loaded calls sit in columns: each site reads back as stored, special calls
     const victimFn = stored.functions.find((f) => f.calls.some(isPlain))!;
     const victimAt = victimFn.calls.findIndex(isPlain);
     victimFn.calls[victimAt].offset = 2 ** 33;
+    // nor one whose line and column do not share a 32-bit integer (column 5000, line 2^21)
+    const wideFn = stored.functions.filter((f) => f !== victimFn && f.calls.filter(isPlain).length >= 2)[0];
+    const wide = wideFn.calls.filter(isPlain);
+    wide[0].col = 5000;
+    wide[1].line = 2 ** 21;
     const back = JSON.parse(JSON.stringify(stored)) as FileSummary;
     expandSummary(back as unknown as Record<string, unknown>);
     assert.ok(validateSummary(back));
@@ -218,6 +223,8 @@ test('loaded calls sit in columns: each site reads back as stored, special calls
     }
     assert.ok(plain > 5 && special > 1, `${plain} plain, ${special} special calls`);
     assert.equal(back.functions[stored.functions.indexOf(victimFn)].calls.at(victimAt)!.offset, 2 ** 33);
+    const wideBack = back.functions[stored.functions.indexOf(wideFn)].calls;
+    assert.ok([...wideBack].some((c) => c.col === 5000) && [...wideBack].some((c) => c.line === 2 ** 21), 'wide positions read back');
     // a special call with a broken state is caught by the structural check
     const broken = JSON.parse(JSON.stringify(stored)) as { functions: Array<{ calls: Array<Record<string, unknown>> }> };
     broken.functions.find((f) => f.calls.length)!.calls[0].state = 7;

@@ -211,11 +211,19 @@ export class PlainCall implements CallSite {
   toJSON(): unknown { return { offset: this.offset, end: this.end, line: this.line, col: this.col, callee: this.callee, args: EMPTY_ARGS, state: EMPTY_STATE }; }
 }
 
+/** Line and column of a call in columns share one 32-bit integer: line * 2048 + column. */
+const COL_BITS = 11;
+const COL_LIMIT = 1 << COL_BITS;
+const LINE_LIMIT = 1 << (31 - COL_BITS);
+/** A position that fits the columns (anything else stays an object). */
+const fitsColumns = (line: number, col: number): boolean => line >= 0 && line < LINE_LIMIT && col >= 0 && col < COL_LIMIT;
+
 /**
- * The calls of one loaded function in columns: offset, end, line and column of call i in `pos` at (from + i) * 4
+ * The calls of one loaded function in columns: offset, end and line * 2048 + column of call i in `pos` at (from + i) * 3
  * (one Int32Array per file), its callee in `callees` at from + i (one list per file), and the rare call that is not
- * plain (arguments, state or a pointer: ~4 %) as its parsed object in `special`. 24 bytes per plain call instead of a
- * 64-byte object and its list slot: ~180 MB less on a kernel tree. Immutable: an edit replaces the whole summary.
+ * plain (arguments, state or a pointer: ~4 %; or a line or column too large to share an integer) as its object in
+ * `special`. 20 bytes per plain call (12 in the position array, 8 for the callee) instead of a 64-byte object and its
+ * list slot: ~190 MB less on a kernel tree. Immutable: an edit makes new columns (`shiftedBy`).
  */
 export class CallColumns implements CallList {
   constructor(private readonly pos: Int32Array, private readonly callees: readonly string[], private readonly from: number,
@@ -224,8 +232,9 @@ export class CallColumns implements CallList {
     if (!(i >= 0 && i < this.length)) return undefined;
     const s = this.special?.[i];
     if (s) return s;
-    const k = (this.from + i) * 4;
-    return new PlainCall(this.pos[k], this.pos[k + 1], this.pos[k + 2], this.pos[k + 3], this.callees[this.from + i]);
+    const k = (this.from + i) * 3;
+    const lc = this.pos[k + 2];
+    return new PlainCall(this.pos[k], this.pos[k + 1], lc >> COL_BITS, lc & (COL_LIMIT - 1), this.callees[this.from + i]);
   }
   /** The callee of call i without making a site object (undefined for a call through a pointer). */
   calleeAt(i: number): string | undefined {
@@ -237,19 +246,19 @@ export class CallColumns implements CallList {
   /** The offset of call i without making a site object. */
   offsetAt(i: number): number {
     const s = this.special?.[i];
-    return s ? s.offset : this.pos[(this.from + i) * 4];
+    return s ? s.offset : this.pos[(this.from + i) * 3];
   }
   /** A copy with every position moved by `dOff` and every line by `dLine` (an edit above); `shift` copies a special call. */
   shiftedBy(dOff: number, dLine: number, shift: (c: CallSite) => CallSite): CallColumns {
     const n = this.length;
-    const pos = new Int32Array(n * 4);
+    const pos = new Int32Array(n * 3);
     const callees = new Array<string>(n);
     let special: Array<CallSite | undefined> | null = null;
     for (let i = 0; i < n; i++) {
-      const s = this.special?.[i];
+      const k = (this.from + i) * 3;
+      const s = this.special?.[i] ?? (fitsColumns((this.pos[k + 2] >> COL_BITS) + dLine, 0) ? undefined : this.at(i));
       if (s) { special ??= new Array<CallSite | undefined>(n).fill(undefined); special[i] = shift(s); callees[i] = ''; continue; }
-      const k = (this.from + i) * 4;
-      pos[i * 4] = this.pos[k] + dOff; pos[i * 4 + 1] = this.pos[k + 1] + dOff; pos[i * 4 + 2] = this.pos[k + 2] + dLine; pos[i * 4 + 3] = this.pos[k + 3];
+      pos[i * 3] = this.pos[k] + dOff; pos[i * 3 + 1] = this.pos[k + 1] + dOff; pos[i * 3 + 2] = this.pos[k + 2] + dLine * COL_LIMIT;
       callees[i] = this.callees[this.from + i];
     }
     return new CallColumns(pos, callees, 0, n, special);
@@ -270,6 +279,7 @@ const isInt32 = (x: unknown): x is number => typeof x === 'number' && (x | 0) ==
 /** A stored call with only position (32-bit integers) and callee (a string): it fits the columns. */
 function isPlainCall(c: Record<string, unknown>): boolean {
   if (!isInt32(c.offset) || !isInt32(c.end) || !isInt32(c.line) || !isInt32(c.col) || typeof c.callee !== 'string') return false;
+  if (!fitsColumns(c.line, c.col)) return false;
   for (const k in c) if (!CALL_KEYS.has(k)) return false;
   return true;
 }
@@ -277,6 +287,7 @@ function isPlainCall(c: Record<string, unknown>): boolean {
 /** A fresh call with nothing but position and callee: what a loaded summary holds as a plain call. */
 function isFreshPlainCall(c: Record<string, unknown>): boolean {
   if (!isInt32(c.offset) || !isInt32(c.end) || !isInt32(c.line) || !isInt32(c.col) || typeof c.callee !== 'string') return false;
+  if (!fitsColumns(c.line, c.col)) return false;
   if (c.pointer !== undefined || !Array.isArray(c.args) || c.args.some((a) => a !== null)) return false;
   if (typeof c.state !== 'object' || c.state === null || !isEmptyState(c.state as SiteState)) return false;
   for (const k in c) if (!CALL_KEYS.has(k) && k !== 'args' && k !== 'state' && k !== 'pointer') return false;
@@ -299,7 +310,7 @@ function callColumns(functions: Array<Record<string, unknown>>, plain: (c: Recor
   let total = 0;
   for (const fn of functions) if (typeof fn === 'object' && fn !== null && Array.isArray(fn.calls)) total += fn.calls.length;
   if (total === 0) { for (const fn of functions) if (typeof fn === 'object' && fn !== null && Array.isArray(fn.calls)) fn.calls = EMPTY_LIST; return; }
-  const pos = new Int32Array(total * 4);
+  const pos = new Int32Array(total * 3);
   const callees = new Array<string>(total);
   let next = 0;
   for (const fn of functions) {
@@ -311,9 +322,9 @@ function callColumns(functions: Array<Record<string, unknown>>, plain: (c: Recor
     let special: Array<CallSite | undefined> | null = null;
     for (let i = 0; i < list.length; i++) {
       const c = list[i] as Record<string, unknown>;
-      const k = (from + i) * 4;
+      const k = (from + i) * 3;
       if (typeof c === 'object' && c !== null && plain(c)) {
-        pos[k] = c.offset as number; pos[k + 1] = c.end as number; pos[k + 2] = c.line as number; pos[k + 3] = c.col as number;
+        pos[k] = c.offset as number; pos[k + 1] = c.end as number; pos[k + 2] = (c.line as number) * COL_LIMIT + (c.col as number);
         callees[from + i] = intern(c.callee as string);
         continue;
       }
