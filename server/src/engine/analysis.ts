@@ -142,6 +142,8 @@ type BindingKeys = Array<BindingMap | string>;
 function* bindingPairs(keys: BindingKeys | undefined): Generator<[BindingMap, string]> {
   if (keys) for (let i = 0; i < keys.length; i += 2) yield [keys[i] as BindingMap, keys[i + 1] as string];
 }
+/** Files with more functions than this keep a name map for same-file lookups (scanning a short list is as fast). */
+const LOCAL_MAP_MIN = 16;
 const NO_EDGES: Edge[] = Object.freeze([]) as unknown as Edge[];
 /** A list built by push() holds 16 or more slots; its exact-size copy (most lists are short: 100 bytes less each). */
 const trimmed = <T>(l: T[]): T[] => (l.length < 16 ? l.slice() : l);
@@ -151,6 +153,10 @@ const REGISTRATION_BY_NAME = new Map(Object.entries(ATOMIC_REGISTRATIONS));
 
 export class Analysis {
   nodes: FnNode[] = [];
+  /**
+   * Same-file lookup by name (the first definition of a name) for files with more than LOCAL_MAP_MIN functions;
+   * smaller files are scanned in `nodesByFile` (a map per file held ~36 MB on a kernel tree). See `localFn`.
+   */
   private byFile = new Map<string, Map<string, FnNode>>();
   /** Every function of a file in source order (duplicates under #ifdef included). */
   private nodesByFile = new Map<string, FnNode[]>();
@@ -319,9 +325,7 @@ export class Analysis {
     });
     const added = nodes.filter((n) => !keptSet.has(n));
     this.nodesByFile.set(summary.file, nodes);
-    const local = new Map<string, FnNode>();
-    for (const n of nodes) if (!local.has(n.fn.name)) local.set(n.fn.name, n);
-    this.byFile.set(summary.file, local);
+    this.setLocal(summary.file, nodes);
     const ids = new Set(nodes.map((n) => n.id));
     // which calls may drop a caller's lock: this file's own entries are recomputed; everyone's when a function of
     // this file changed whether it releases a lock it did not take
@@ -590,7 +594,7 @@ export class Analysis {
     // leave ~100 MB of garbage on a kernel tree, and few full collections run during an analysis to take it back.
     const lists = [this.byName, this.headerStatic];
     /** Which name list a function goes to: 0 global, 1 header static, -1 none (macro-generated definitions such as
-     * STORE(x) {...} are not callable by that name; a .c file's statics are found through byFile). */
+     * STORE(x) {...} are not callable by that name; a .c file's statics are found by localFn). */
     const listOf = (s: FileSummary, fn: FnSummary) => (MACRO_NAME.test(fn.name) ? -1 : !fn.isStatic ? 0 : s.file.endsWith('.h') ? 1 : -1);
     const counts = [new Map<string, number>(), new Map<string, number>()];
     for (const s of files) {
@@ -602,17 +606,15 @@ export class Analysis {
     }
     for (const s of files) {
       if ((++k & 63) === 0) yield;
-      const local = new Map<string, FnNode>();
-      this.byFile.set(s.file, local);
       const mine = s.functions.map((fn) => {
         const node: FnNode = { id: this.nodes.length, file: s.file, fn, summary: s, one: undefined };
         this.nodes.push(node);
-        if (!local.has(fn.name)) local.set(fn.name, node);
         const w = listOf(s, fn);
         if (w >= 0) { const i = counts[w].get(fn.name)!; lists[w].get(fn.name)![i] = node; counts[w].set(fn.name, i + 1); }
         return node;
       });
       if (mine.length) this.nodesByFile.set(s.file, mine);
+      this.setLocal(s.file, mine);
       for (const [tag, fields] of Object.entries(s.structFields)) {
         const cur = this.structFields.get(tag);
         this.structFields.set(tag, cur ? { ...fields, ...cur } : fields);
@@ -661,8 +663,25 @@ export class Analysis {
     return t;
   }
 
+  /** The first function of `file` named `name`. */
+  private localFn(file: string, name: string): FnNode | undefined {
+    const map = this.byFile.get(file);
+    if (map) return map.get(name);
+    const list = this.nodesByFile.get(file);
+    if (list) for (const n of list) if (n.fn.name === name) return n;
+    return undefined;
+  }
+
+  /** Keeps a name map for a file with many functions (see `byFile`). */
+  private setLocal(file: string, nodes: FnNode[]): void {
+    if (nodes.length <= LOCAL_MAP_MIN) { this.byFile.delete(file); return; }
+    const local = new Map<string, FnNode>();
+    for (const n of nodes) if (!local.has(n.fn.name)) local.set(n.fn.name, n);
+    this.byFile.set(file, local);
+  }
+
   resolveName(file: string, name: string): FnNode[] {
-    const local = this.byFile.get(file)?.get(name);
+    const local = this.localFn(file, name);
     if (local) return one(local);
     const global = this.byName.get(name);
     const found = global && global.length ? global : this.headerStatic.get(name) ?? [];
@@ -677,7 +696,11 @@ export class Analysis {
     return fallback.length === 1 ? one(fallback[0]) : fallback;
   }
 
-  functionsOf(file: string): FnNode[] { return [...(this.byFile.get(file)?.values() ?? [])]; }
+  /** The first function of each name in `file`, in source order. */
+  functionsOf(file: string): FnNode[] {
+    const seen = new Set<string>();
+    return (this.nodesByFile.get(file) ?? []).filter((n) => !seen.has(n.fn.name) && !!seen.add(n.fn.name));
+  }
 
   // ---------- edges ----------
   private computeEdges(n: FnNode): Edge[] {
