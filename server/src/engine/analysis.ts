@@ -708,39 +708,31 @@ export class Analysis {
     const calls = n.fn.calls;
     const columns = calls instanceof CallColumns ? calls : undefined;
     for (let i = 0; i < calls.length; i++) {
-      // a plain call in columns is looked at by its callee first: most resolve to nothing and need no object
-      const name = columns ? columns.calleeAt(i) : undefined;
-      if (columns && name && !HANDOFF_BY_NAME.has(name)) {
+      // a direct call is looked at by its callee alone (in columns: without making a site object)
+      const name = columns ? columns.calleeAt(i) : calls.at(i)!.callee;
+      const h = name ? HANDOFF_BY_NAME.get(name) : undefined;
+      if (name && !h) {
         if (REGISTRATION_BY_NAME.has(name)) continue;
         const targets = this.resolveName(n.file, name);
         if (targets.length && targets.length <= MAX_NAME_CANDIDATES) out.push(new Edge('call', calls, i, targets, targets.length === 1 ? 'high' : 'medium', n));
         continue;
       }
       const c = calls.at(i)!;
-      if (c.callee) {
-        const h = HANDOFF_BY_NAME.get(c.callee);
-        if (h) {
-          let targets: FnNode[] = []; let confidence: Confidence = 'high';
-          if (h.fnArg >= 0) {
-            const ref = c.args[h.fnArg]?.fnRef;
-            if (ref) targets = this.resolveName(n.file, ref);
-          } else if (h.workArg !== undefined) {
-            const fr = c.args[h.workArg]?.fieldRef;
-            const field = fr?.field ?? c.args[h.workArg]?.text.replace(/^&/, '');
-            const all = field ? this.workByField.get(field) ?? [] : [];
-            const same = all.filter((e) => e.file === n.file);
-            const pick = same.length ? same : all;
-            confidence = same.length ? (same.length === 1 ? 'high' : 'medium') : 'low';
-            if (pick.length <= MAX_FIELD_CANDIDATES) targets = uniq(pick.map((e) => e.node));
-          }
-          if (targets.length) out.push(new Edge('handoff', calls, i, targets, confidence, n));
-          continue;
+      if (h) {
+        let targets: FnNode[] = []; let confidence: Confidence = 'high';
+        if (h.fnArg >= 0) {
+          const ref = c.args[h.fnArg]?.fnRef;
+          if (ref) targets = this.resolveName(n.file, ref);
+        } else if (h.workArg !== undefined) {
+          const fr = c.args[h.workArg]?.fieldRef;
+          const field = fr?.field ?? c.args[h.workArg]?.text.replace(/^&/, '');
+          const all = field ? this.workByField.get(field) ?? [] : [];
+          const same = all.filter((e) => e.file === n.file);
+          const pick = same.length ? same : all;
+          confidence = same.length ? (same.length === 1 ? 'high' : 'medium') : 'low';
+          if (pick.length <= MAX_FIELD_CANDIDATES) targets = uniq(pick.map((e) => e.node));
         }
-        if (REGISTRATION_BY_NAME.has(c.callee)) continue;
-        const targets = this.resolveName(n.file, c.callee);
-        if (targets.length && targets.length <= MAX_NAME_CANDIDATES) {
-          out.push(new Edge('call', calls, i, targets, targets.length === 1 ? 'high' : 'medium', n));
-        }
+        if (targets.length) out.push(new Edge('handoff', calls, i, targets, confidence, n));
       } else if (c.pointer) {
         const field = c.pointer.chain[c.pointer.chain.length - 1];
         const owner = this.ownerType(c.pointer.baseType, c.pointer.chain);

@@ -276,18 +276,20 @@ export class CallColumns implements CallList {
 
 const CALL_KEYS = new Set(['offset', 'end', 'line', 'col', 'callee']);
 const isInt32 = (x: unknown): x is number => typeof x === 'number' && (x | 0) === x;
-/** A stored call with only position (32-bit integers) and callee (a string): it fits the columns. */
+/** Position and callee of a call fit the columns (32-bit integers, line and column that share one, a name). */
+const fitsAsPlain = (c: Record<string, unknown>): boolean => isInt32(c.offset) && isInt32(c.end) && isInt32(c.line)
+  && isInt32(c.col) && fitsColumns(c.line, c.col) && typeof c.callee === 'string';
+
+/** A stored call with only position and callee that fit the columns. */
 function isPlainCall(c: Record<string, unknown>): boolean {
-  if (!isInt32(c.offset) || !isInt32(c.end) || !isInt32(c.line) || !isInt32(c.col) || typeof c.callee !== 'string') return false;
-  if (!fitsColumns(c.line, c.col)) return false;
+  if (!fitsAsPlain(c)) return false;
   for (const k in c) if (!CALL_KEYS.has(k)) return false;
   return true;
 }
 
 /** A fresh call with nothing but position and callee: what a loaded summary holds as a plain call. */
 function isFreshPlainCall(c: Record<string, unknown>): boolean {
-  if (!isInt32(c.offset) || !isInt32(c.end) || !isInt32(c.line) || !isInt32(c.col) || typeof c.callee !== 'string') return false;
-  if (!fitsColumns(c.line, c.col)) return false;
+  if (!fitsAsPlain(c)) return false;
   if (c.pointer !== undefined || !Array.isArray(c.args) || c.args.some((a) => a !== null)) return false;
   if (typeof c.state !== 'object' || c.state === null || !isEmptyState(c.state as SiteState)) return false;
   for (const k in c) if (!CALL_KEYS.has(k) && k !== 'args' && k !== 'state' && k !== 'pointer') return false;
