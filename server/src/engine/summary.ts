@@ -201,7 +201,7 @@ export interface CallList extends Iterable<CallSite> {
 /**
  * A loaded call site with nothing but its position and callee: no lock or scope state, no argument that matters, no
  * pointer (96 % of the ~4 M calls of a kernel tree). `args` and `state` are the shared empty ones, from the prototype.
- * `CallColumns` makes one when asked; nothing keeps them.
+ * `CallColumns` makes a new one each time it is asked (so sites are compared by offset, never by identity).
  */
 export class PlainCall implements CallSite {
   constructor(readonly offset: number, readonly end: number, readonly line: number, readonly col: number, readonly callee: string) {}
