@@ -15,6 +15,7 @@ import {
 } from '../server/src/engine';
 import { sortFindings } from '../server/src/cli/report';
 import { WorkerPool, defaultWorkerCount } from '../server/src/engine/pool';
+import { nativeParserBuilt, nativeParserNote } from '../server/src/engine/nativeParser';
 import { serverProcessEnv, tuneHeap } from '../server/src/heap';
 
 const HEAP_MB = 12000;
@@ -22,7 +23,7 @@ const HEAP_MB = 12000;
 /** Runs the benchmark in a child with a big heap and the environment the extension gives the language server. */
 function relaunchWithBigHeap(): boolean {
   if (process.env.GFP_LENS_BENCH_CHILD) return false;
-  const env = serverProcessEnv();
+  const env = serverProcessEnv(process.env, nativeParserBuilt(__dirname));
   if (v8.getHeapStatistics().heap_size_limit >= 6000 * 1024 * 1024 && env.MALLOC_ARENA_MAX === process.env.MALLOC_ARENA_MAX) return false;
   const r = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--expose-gc', __filename, ...process.argv.slice(2)],
     { stdio: 'inherit', env: { ...env, GFP_LENS_BENCH_CHILD: '1' } });
@@ -30,7 +31,7 @@ function relaunchWithBigHeap(): boolean {
   return true;
 }
 
-interface Args { roots: string[]; noParse?: boolean; noBackground?: boolean; workers: number; edits: number; editBudgetS: number; file?: string; cacheDir?: string; json?: string }
+interface Args { roots: string[]; noParse?: boolean; onlyIndex?: boolean; noBackground?: boolean; workers: number; edits: number; editBudgetS: number; file?: string; cacheDir?: string; json?: string }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { roots: [], workers: 0, edits: 200, editBudgetS: 300 };
@@ -44,9 +45,10 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--json') a.json = path.resolve(argv[++i]);
     else if (v === '--no-parse-only') a.noParse = true;
     else if (v === '--no-background') a.noBackground = true;
+    else if (v === '--only-cold') a.onlyIndex = true;
     else a.roots.push(path.resolve(v));
   }
-  if (a.roots.length === 0) { console.error('usage: npm run bench -- <tree> [dirs...] [--workers N] [--edits N] [--edit-budget S] [--file F] [--cache-dir D] [--no-parse-only] [--no-background] [--json out]'); process.exit(2); }
+  if (a.roots.length === 0) { console.error('usage: npm run bench -- <tree> [dirs...] [--workers N] [--edits N] [--edit-budget S] [--file F] [--cache-dir D] [--no-parse-only] [--only-cold] [--no-background] [--json out]'); process.exit(2); }
   return a;
 }
 
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
   out.files = files.length; out.mb = bytes / 1e6;
   row('files', `${files.length} (.c/.h), ${(bytes / 1e6).toFixed(1)} MB`);
   row('workers', `${workers} (machine: ${os.cpus().length} cores, load avg ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? 'unset'} as the extension starts the server)`);
+  row('parser', nativeParserNote());
 
   // 1. Parse only (blank + tree-sitter parse + delete), same worker count.
   if (!a.noParse) {
@@ -140,6 +143,7 @@ async function main(): Promise<void> {
     engine.dispose();
     markPeak('cold index');
   }
+  if (a.onlyIndex) { if (!a.cacheDir) fs.rmSync(tmpCache, { recursive: true, force: true }); return; }
   gc();
   let cacheBytes = 0; let cacheFiles = 0;
   const du = (d: string) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) du(p); else { cacheFiles++; cacheBytes += fs.statSync(p).size; } } };

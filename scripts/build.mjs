@@ -1,5 +1,6 @@
 // Builds everything: esbuild bundles for the extension client, the language server, the CLI,
-// the indexing worker and the benchmark (dist/), plus a tsc compile of the tests (out/).
+// the indexing worker and the benchmark (dist/), the optional native parser (dist/flat-tree.node, see
+// build-native.mjs), plus a tsc compile of the tests (out/).
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +25,7 @@ if (fs.existsSync(path.join(dist, 'cli.js'))) fs.chmodSync(path.join(dist, 'cli.
 for (const f of ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-c/tree-sitter-c.wasm']) {
   fs.copyFileSync(path.join(root, 'node_modules', f), path.join(dist, path.basename(f)));
 }
+execFileSync(process.execPath, [path.join(root, 'scripts/build-native.mjs')], { stdio: 'inherit' });
 if (!process.argv.includes('--no-tsc')) {
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
 }

@@ -3,7 +3,8 @@
 # only the npm registry and Debian's apt repositories. Idempotent: a second run does almost nothing.
 #
 #   1. apt packages: chromium (e2e browser), libkrb5-dev (code-server's kerberos addon builds from source),
-#      ripgrep (seeds @vscode/ripgrep, whose own download is unreachable), bc, curl.
+#      ripgrep (seeds @vscode/ripgrep, whose own download is unreachable), bc, curl, gcc + libc6-dev (the native
+#      parser, scripts/build-native.mjs).
 #   2. npm ci in the repo (skipped when node_modules matches package-lock.json).
 #   3. code-server 4.100.3 (VS Code 1.100.3, the newest release that runs on Node 20) into
 #      <repo>/.cache/code-server (override with CODE_SERVER_DIR), skipped when already installed.
@@ -17,7 +18,7 @@ CODE_SERVER_VERSION=4.100.3
 VSCODE_RIPGREP_VERSION=1.15.11
 RIPGREP_ASSET=ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz
 CS_DIR=${CODE_SERVER_DIR:-$REPO/.cache/code-server}
-APT_PACKAGES=(chromium libkrb5-dev ripgrep bc curl)
+APT_PACKAGES=(chromium libkrb5-dev ripgrep bc curl gcc libc6-dev)
 
 T0=$(date +%s)
 say() { echo "[install-test-deps +$(( $(date +%s) - T0 ))s] $*"; }
@@ -45,7 +46,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install ${missing[*]} failed"
 fi
-for b in /usr/bin/chromium rg bc curl; do
+for b in /usr/bin/chromium rg bc curl cc; do
   command -v "$b" >/dev/null || die "$b not found after installing apt packages"
 done
 say "apt packages ok (${APT_PACKAGES[*]})"

@@ -158,18 +158,18 @@ test('.vscodeignore ships only runtime files, and everything the manifest points
   const lines = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
   assert.equal(lines[0], '**', 'exclude everything first');
-  const allowed = /^!(package\.json|README\.md|LICENSE(\.md|\.txt)?|CHANGELOG\.md|dist\/(extension|server|cli|worker)\.js|dist\/\*\.wasm|(media|syntaxes|snippets)\/\*\*)$/;
+  const allowed = /^!(package\.json|README\.md|LICENSE(\.md|\.txt)?|CHANGELOG\.md|dist\/(extension|server|cli|worker)\.js|dist\/\*\.wasm|dist\/flat-tree\.node|(media|syntaxes|snippets)\/\*\*)$/;
   for (const l of lines.slice(1)) assert.match(l, allowed);
   const included = (p: string) => lines.slice(1).some((l) => {
     const pat = l.slice(1).replace(/\./g, '\\.').replace(/\*\*/g, '.+').replace(/\*/g, '[^/]+');
     return new RegExp(`^${pat}$`).test(p.replace(/^\.\//, ''));
   });
-  const referenced = [pkg.main, 'dist/server.js', 'dist/worker.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm',
+  const referenced = [pkg.main, 'dist/server.js', 'dist/worker.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm', 'dist/flat-tree.node',
     contributes.viewsContainers.activitybar[0].icon,
     ...contributes.grammars.map((g: { path: string }) => g.path),
     ...contributes.snippets.map((s: { path: string }) => s.path)];
   for (const p of referenced) assert.ok(included(p), `${p} is shipped`);
-  for (const p of ['client/src/extension.ts', 'node_modules/x/index.js', 'dist/extension.js.map', 'dist/bench.js', 'samples/a.c', 'out/x.js']) {
+  for (const p of ['client/src/extension.ts', 'node_modules/x/index.js', 'dist/extension.js.map', 'dist/bench.js', 'samples/a.c', 'out/x.js', 'server/native/flat_tree.c', 'dist/flat-tree.node.123.tmp']) {
     assert.ok(!included(p), `${p} is not shipped`);
   }
 });

@@ -1,7 +1,7 @@
 // Evaluates a C flags expression (tree-sitter node) to the set of GFP values it may take:
 // names, `|`, `& ~mask`, `?:` (tagged by the request flag it tests), casts, locals assigned in the
 // function, parameters (symbolic), and simple #defines of the file. Unknown stays unknown.
-import type { Node } from './parser';
+import type { SyntaxNode as Node } from './syntaxNode';
 import { GFP_NAMES, NO_BITS, or, minus, type Bits, type GfpAlt } from './gfp';
 
 export interface EvalEnv {

@@ -1,8 +1,11 @@
-// The one module that talks to tree-sitter: loads web-tree-sitter + the C grammar (WASM) once,
-// and parses kernel C after offset-preserving blanking (blank.ts). Callers must delete() trees.
+// The one module that parses: loads web-tree-sitter + the C grammar (WASM) once, and parses kernel C after
+// offset-preserving blanking (blank.ts); whole-file summaries go to the native parser when it loads
+// (nativeParser.ts: same trees, flat). Callers must delete() trees.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Tree, Node, Language as LanguageT } from 'web-tree-sitter';
+import { nativeParser, type NativeParser } from './nativeParser';
+import type { SyntaxTree } from './syntaxNode';
 // require() (not import) so bundlers pick the CommonJS build of web-tree-sitter.
 import WebTreeSitter = require('web-tree-sitter');
 const { Parser, Language } = WebTreeSitter;
@@ -34,13 +37,25 @@ export function loadLanguage(): Promise<Language> {
 /** A parser bound to the C grammar; one per thread. */
 export class CParser {
   private parser: Parser;
-  constructor(language: Language) {
+  /** The native parser whole-file summaries use, or null for web-tree-sitter (see nativeParser.ts). */
+  readonly native: NativeParser | null;
+  constructor(language: Language, options: ParserOptions = {}) {
     this.parser = new Parser();
     this.parser.setLanguage(language);
+    this.native = options.native === false ? null : nativeParser();
   }
   /** Parses already-blanked text. Returns null if tree-sitter gives up (it never should). */
   parse(blanked: string, oldTree?: Tree | null): Tree | null {
     return this.parser.parse(blanked, oldTree ?? null);
+  }
+  /** Parses already-blanked text for a whole-file summary: with the native parser when it loads (a flat tree). */
+  parseForSummary(blanked: string): SyntaxTree | null {
+    return this.native ? this.native.parseFlat(blanked) : this.parse(blanked);
+  }
+  /** Parses and frees the tree, with the parser parseForSummary uses (parse-only timing). */
+  parseOnly(blanked: string): void {
+    if (this.native) this.native.parseOnly(blanked);
+    else this.parse(blanked)?.delete();
   }
   /**
    * Parses only [start, end) of a document whose text there is `slice` (already blanked); node positions are those of
@@ -55,6 +70,11 @@ export class CParser {
   delete(): void { this.parser.delete(); }
 }
 
-export async function createParser(): Promise<CParser> {
-  return new CParser(await loadLanguage());
+export interface ParserOptions {
+  /** false: whole-file summaries parse with web-tree-sitter even when the native parser loads (tests compare both). */
+  native?: boolean;
+}
+
+export async function createParser(options: ParserOptions = {}): Promise<CParser> {
+  return new CParser(await loadLanguage(), options);
 }

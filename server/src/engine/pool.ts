@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { releaseFreedMemory } from './nativeParser';
 import { Worker } from 'node:worker_threads';
 import type { Job, JobContext, JobResult } from './worker';
 
@@ -163,5 +164,7 @@ export class WorkerPool {
       for (const p of s.inFlight.splice(0)) p.resolve({ id: p.job.id, file: p.job.file, status: 'skipped', note: 'not indexed: indexing stopped' });
     }
     await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
+    // the workers' malloc arenas keep what they freed (native parser trees, file buffers) after they are gone
+    releaseFreedMemory();
   }
 }

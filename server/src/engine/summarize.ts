@@ -2,7 +2,8 @@
 // sleeping calls and the lock/scope state at each (a flow-sensitive walk of each body), ops-table
 // bindings, struct field types, gfp #defines, includes and suppression comments. Never throws on input.
 import { blankKernelC, type ScopedGuard } from './blank';
-import type { CParser, Node } from './parser';
+import type { CParser } from './parser';
+import type { SyntaxNode as Node } from './syntaxNode';
 import { evalGfp, type EvalEnv } from './gfpEval';
 import {
   allocatorGfpIndex, atomicGuard, regionApi, scopeRestore, scopeSave, SLEEPING_CALLS, TRYLOCKS, requestFlagSetter,
@@ -133,7 +134,7 @@ export class FileSummarizer {
     // mark conditional acquirers (true = locked) that would make every caller look locked.
     this.wrappers = new Map();
     this.scanComments();
-    const tree = this.parser.parse(blanked.text);
+    const tree = this.parser.parseForSummary(blanked.text);
     if (!tree) { this.out.problems.push('parser returned no tree'); return this.out; }
     try {
       this.collectDefines(tree.rootNode);

@@ -80,8 +80,7 @@ export async function createRunner(ctx: JobContext): Promise<JobRunner> {
         }
         if (buf.subarray(0, 8192).includes(0)) return { ...skip('binary file (NUL bytes): skipped'), hash: contentHash(buf) };
         if (job.mode === 'parse') {
-          const tree = parser.parse(blankKernelC(buf.toString('utf8')).text);
-          tree?.delete();
+          parser.parseOnly(blankKernelC(buf.toString('utf8')).text);
           return { id, file, status: 'parsed', bytes: buf.length };
         }
         const hash = contentHash(buf);

@@ -1,0 +1,70 @@
+// Loads the optional native parser (server/native/flat_tree.c, built into dist/flat-tree.node by
+// scripts/build-native.js). Whole-file summaries parse with it when it loads: it returns the tree as one array
+// (flatTree.ts), which the summarizer walks several times faster than web-tree-sitter's per-node WebAssembly calls.
+// When it is absent, fails to load, or GFP_LENS_NATIVE=0, everything uses web-tree-sitter and only speed differs.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { FlatGrammar, FlatTree } from './flatTree';
+
+export const NATIVE_FILE = 'flat-tree.node';
+
+interface Addon {
+  parse(text: string): number;
+  parseFlat(text: string): Int32Array;
+  language(): { symbols: string[]; fields: string[]; abiVersion: number };
+  trim(): boolean;
+}
+
+export interface NativeParser {
+  /** Parses and frees the tree (parse-only timing). */
+  parseOnly(text: string): void;
+  parseFlat(text: string): FlatTree;
+}
+
+let cached: { parser: NativeParser | null; note: string; addon?: Addon } | undefined;
+
+function candidates(): string[] {
+  return [path.join(__dirname, NATIVE_FILE), path.join(__dirname, '..', NATIVE_FILE), path.join(__dirname, '..', '..', '..', '..', 'dist', NATIVE_FILE)];
+}
+
+/** The native parser of this thread, or null (see nativeParserNote() for why). */
+export function nativeParser(): NativeParser | null {
+  if (cached) return cached.parser;
+  if (process.env.GFP_LENS_NATIVE === '0') { cached = { parser: null, note: 'native parser disabled (GFP_LENS_NATIVE=0): web-tree-sitter' }; return null; }
+  const file = candidates().find((c) => fs.existsSync(c));
+  if (!file) { cached = { parser: null, note: `native parser not built (${NATIVE_FILE}): web-tree-sitter` }; return null; }
+  try {
+    const addon = createRequire(__filename)(file) as Addon;
+    const lang = addon.language();
+    const grammar = new FlatGrammar(lang.symbols, lang.fields);
+    cached = {
+      parser: { parseOnly: (text) => { addon.parse(text); }, parseFlat: (text) => new FlatTree(addon.parseFlat(text), grammar) },
+      note: `native parser: ${file}`,
+      addon,
+    };
+  } catch (e) {
+    cached = { parser: null, note: `native parser did not load (${(e as Error).message.split('\n')[0]}): web-tree-sitter` };
+  }
+  return cached.parser;
+}
+
+/** Which parser whole-file summaries use, and why. */
+export function nativeParserNote(): string {
+  nativeParser();
+  return cached!.note;
+}
+
+/** True when a native parser can be loaded from next to this module (dist/): decides the server's malloc setup. */
+export function nativeParserBuilt(dir: string): boolean {
+  return fs.existsSync(path.join(dir, NATIVE_FILE));
+}
+
+/**
+ * Gives memory that threads freed back to the system (glibc malloc_trim: all arenas), through the native module;
+ * false when it is not loaded. Called when indexing workers are gone (pool.ts).
+ */
+export function releaseFreedMemory(): boolean {
+  if (!nativeParser() || !cached?.addon) return false;
+  try { return cached.addon.trim(); } catch { return false; }
+}
