@@ -244,7 +244,12 @@ export class FileSummarizer {
     }
   }
 
+  /** Whether the source being summarized has any `gfp-lens:` comment (most have none: no search per function then). */
+  private annotated = { text: '', any: false };
+
   private annotationFor(fnStart: number, bodyStart: number): { kind: ContextKind | 'process'; text: string } | undefined {
+    if (this.annotated.text !== this.src) this.annotated = { text: this.src, any: this.src.includes('gfp-lens:') };
+    if (!this.annotated.any) return undefined;
     const re = /gfp-lens:\s*context\s*=\s*(atomic|noio|nofs|process)/g;
     const from = Math.max(0, fnStart - 300);
     re.lastIndex = from;
