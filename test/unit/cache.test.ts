@@ -29,12 +29,15 @@ async function run(cacheDir: string | undefined, opts: { workers?: number; inThr
   return { r, s, findings };
 }
 
-/** Writes a cache entry by hand (header + body), for planting bad entries. */
-function plant(cache: SummaryCache, hash: string, header: object, body: string): string {
-  const p = cache.entryPath(hash);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, zlib.gzipSync(JSON.stringify(header) + '\n' + body));
-  return p;
+/** Appends a cache entry by hand (header + body), for planting bad entries; it is newer than what it replaces. */
+function plant(cache: SummaryCache, hash: string, header: object, body: string): void {
+  cache.putRaw(hash, zlib.gzipSync(JSON.stringify(header) + '\n' + body));
+}
+
+/** Overwrites bytes of a pack file in place (disk damage). */
+function damage(file: string, offset: number, bytes: Buffer): void {
+  const fd = fs.openSync(file, 'r+');
+  try { fs.writeSync(fd, bytes, 0, bytes.length, offset); } finally { fs.closeSync(fd); }
 }
 
 test('cold and warm runs produce identical summaries and findings; warm reads everything from the cache', async () => {
@@ -55,6 +58,14 @@ test('cold and warm runs produce identical summaries and findings; warm reads ev
     const warmW = await run(dir, { workers: 2 });
     assert.equal(warmW.r.stats?.fromCache, n);
     assert.deepEqual(warmW.s, cold.s);
+    // Workers writing with a cold cache: several packs, read back by a new run; no file of the cache stays open.
+    fs.rmSync(dir, { recursive: true, force: true });
+    const coldW = await run(dir, { workers: 2 });
+    assert.ok(fs.readdirSync(path.join(dir, 'packs')).filter((f) => f.endsWith('.pack')).length >= 2, 'one pack per worker');
+    assert.deepEqual((await run(dir, { workers: 2 })).r.stats?.fromCache, n);
+    assert.deepEqual(coldW.s, cold.s);
+    const open = fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } });
+    assert.deepEqual(open.filter((f) => f.startsWith(dir)), [], 'cache files left open after indexing');
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 
@@ -85,13 +96,13 @@ test('damaged, truncated, wrong-version, wrong-shape and foreign entries are ign
     const hashOf = (f: string) => contentHash(fs.readFileSync(f));
     const good = (f: string) => ({ magic: 'gfp-lens-summary', v: SUMMARY_VERSION, opts: (cache as unknown as { opts: string }).opts, hash: hashOf(f) });
     const bad: string[] = [];
-    // 1. random bytes instead of gzip
-    fs.writeFileSync(cache.entryPath(hashOf(files[0])), Buffer.from('this is not gzip at all'));
+    // 1. other bytes over the start of an entry (no gzip header)
+    const e0 = cache.locate(hashOf(files[0]))!;
+    damage(e0.pack, e0.offset, Buffer.from('this is not gzip at all'));
     bad.push(files[0]);
-    // 2. gzip cut in half (CRC/length check fails)
-    const p1 = cache.entryPath(hashOf(files[1]));
-    const raw = fs.readFileSync(p1);
-    fs.writeFileSync(p1, raw.subarray(0, raw.length >> 1));
+    // 2. the second half of an entry zeroed (CRC/length check fails)
+    const e1 = cache.locate(hashOf(files[1]))!;
+    damage(e1.pack, e1.offset + (e1.length >> 1), Buffer.alloc(e1.length - (e1.length >> 1)));
     bad.push(files[1]);
     // 3. another summary version in the header
     plant(cache, hashOf(files[2]), { ...good(files[2]), v: SUMMARY_VERSION - 1 }, JSON.stringify({ ...cold.s[files[2]], version: SUMMARY_VERSION - 1 }));
@@ -109,13 +120,27 @@ test('damaged, truncated, wrong-version, wrong-shape and foreign entries are ign
     plant(cache, hashOf(files[6]), good(files[6]), '{"version": 4, "functions": [');
     bad.push(files[6]);
 
+    // 8. the index points past the end of its pack (a pack cut short)
+    const e7 = cache.locate(hashOf(files[7]))!;
+    assert.notEqual(e7.pack, cache.locate(hashOf(files[6]))!.pack, 'planted entries are in a pack of their own');
+    const idx = e7.pack.replace(/\.pack$/, '.idx');
+    const line = fs.readFileSync(idx, 'latin1').split('\n').find((l) => l.startsWith(cache.key(hashOf(files[7]))))!;
+    fs.appendFileSync(idx, `${line.slice(0, 41)}${String(fs.statSync(e7.pack).size).padStart(12, '0')} ${line.slice(54)}\n`);
+    bad.push(files[7]);
+    // 9. a torn index line (a writer killed mid-write) is ignored, and so is whatever it was about to say
+    fs.appendFileSync(idx, `${cache.key(hashOf(files[8])).slice(0, 30)}`);
+    cache.close();
+
     const warm = await run(dir, { workers: 2 });
     assert.equal(warm.r.stats?.summarized, bad.length, 'each bad entry is re-summarized');
     assert.equal(warm.r.stats?.fromCache, files.length - bad.length);
     assert.deepEqual(warm.s, cold.s);
     assert.deepEqual(warm.findings, cold.findings);
     // The bad entries were overwritten with good ones.
-    for (const f of bad) assert.ok(cache.get(hashOf(f), f), `entry for ${f} rebuilt`);
+    // (a cache reads the indexes once: a new one sees the rebuilt entries, newer than the bad ones)
+    const fresh = new SummaryCache(dir, {});
+    for (const f of bad) assert.ok(fresh.get(hashOf(f), f), `entry for ${f} rebuilt`);
+    fresh.close();
     const again = await run(dir, { inThread: true });
     assert.equal(again.r.stats?.fromCache, files.length);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
@@ -152,7 +177,7 @@ test('validateSummary accepts real summaries and rejects junk', async () => {
 test('an unwritable cache folder does not fail indexing', async () => {
   const dir = tmp('cache');
   try {
-    const blocker = path.join(dir, 'summaries');
+    const blocker = path.join(dir, 'packs');
     fs.writeFileSync(blocker, 'a file where the cache folder should be');
     const r = await run(dir, { inThread: true });
     assert.ok(Object.keys(r.s).length >= 20);

@@ -22,7 +22,10 @@ export interface PoolOptions extends JobContext {
 }
 
 interface Pending { job: Job; resolve: (r: JobResult) => void; started?: number }
-interface Slot { worker: Worker; ready: boolean; inFlight: Pending[]; dead: boolean }
+interface Slot { worker: Worker; ready: boolean; inFlight: Pending[]; dead: boolean; exited?: boolean }
+
+/** How long close() lets a worker finish its current job and close its cache files before terminating it. */
+const EXIT_GRACE_MS = 2000;
 
 const IN_FLIGHT = 2;
 
@@ -95,7 +98,7 @@ export class WorkerPool {
         this.crashed(i, slot, why).then(resolve, reject);
       };
       worker.on('error', (e) => fail(`worker error: ${e.message}`));
-      worker.on('exit', (code) => fail(`worker exited with code ${code}`));
+      worker.on('exit', (code) => { slot.exited = true; fail(`worker exited with code ${code}`); });
     });
   }
 
@@ -163,7 +166,15 @@ export class WorkerPool {
       s.dead = true;
       for (const p of s.inFlight.splice(0)) p.resolve({ id: p.job.id, file: p.job.file, status: 'skipped', note: 'not indexed: indexing stopped' });
     }
-    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
+    // ask first: a worker that exits by itself disposes its runner and closes its cache files, instead of being
+    // cut off in the middle of an append
+    await Promise.all(slots.map((s) => new Promise<void>((resolve) => {
+      const kill = () => { s.worker.terminate().catch(() => undefined).finally(resolve); };
+      if (s.exited) { resolve(); return; }
+      const timer = setTimeout(kill, EXIT_GRACE_MS);
+      s.worker.once('exit', () => { clearTimeout(timer); resolve(); });
+      try { s.worker.postMessage({ type: 'exit' }); } catch { clearTimeout(timer); kill(); }
+    })));
     // the workers' malloc arenas keep what they freed (native parser trees, file buffers) after they are gone
     releaseFreedMemory();
   }

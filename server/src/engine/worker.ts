@@ -96,7 +96,10 @@ export async function createRunner(ctx: JobContext): Promise<JobRunner> {
         return skip(`internal error: indexing failed: ${(e as Error).message}`);
       }
     },
-    dispose() { try { engine.dispose(); } catch { /* ignore */ } },
+    dispose() {
+      try { engine.dispose(); } catch { /* ignore */ }
+      cache?.close();
+    },
   };
 }
 
