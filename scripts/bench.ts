@@ -15,7 +15,7 @@ import {
 } from '../server/src/engine';
 import { sortFindings } from '../server/src/cli/report';
 import { WorkerPool, defaultWorkerCount } from '../server/src/engine/pool';
-import { nativeParserBuilt, nativeParserNote } from '../server/src/engine/nativeParser';
+import { nativeParserNote } from '../server/src/engine/nativeParser';
 import { serverProcessEnv, tuneHeap } from '../server/src/heap';
 
 const HEAP_MB = 12000;
@@ -23,7 +23,7 @@ const HEAP_MB = 12000;
 /** Runs the benchmark in a child with a big heap and the environment the extension gives the language server. */
 function relaunchWithBigHeap(): boolean {
   if (process.env.GFP_LENS_BENCH_CHILD) return false;
-  const env = serverProcessEnv(process.env, nativeParserBuilt(__dirname));
+  const env = serverProcessEnv();
   if (v8.getHeapStatistics().heap_size_limit >= 6000 * 1024 * 1024 && env.MALLOC_ARENA_MAX === process.env.MALLOC_ARENA_MAX) return false;
   const r = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--expose-gc', __filename, ...process.argv.slice(2)],
     { stdio: 'inherit', env: { ...env, GFP_LENS_BENCH_CHILD: '1' } });

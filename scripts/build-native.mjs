@@ -11,7 +11,8 @@ const out = path.join(root, 'dist', 'flat-tree.node');
 const vendor = path.join(root, 'server/native/vendor/tree-sitter/lib');
 const grammar = path.join(root, 'node_modules/tree-sitter-c/src');
 const napi = path.join(root, 'node_modules/node-api-headers/include');
-const sources = [path.join(vendor, 'src/lib.c'), path.join(grammar, 'parser.c'), path.join(root, 'server/native/flat_tree.c')];
+const native = path.join(root, 'server/native');
+const sources = [path.join(vendor, 'src/lib.c'), path.join(grammar, 'parser.c'), path.join(native, 'flat_tree.c'), path.join(native, 'parse_alloc.c')];
 const require_ = process.argv.includes('--require');
 
 function newest(dir) {
@@ -29,7 +30,7 @@ function fail(why) {
 }
 
 for (const f of [...sources, napi]) if (!fs.existsSync(f)) fail(`missing ${path.relative(root, f)}`);
-const inputs = Math.max(newest(vendor), newest(napi), ...sources.map((f) => fs.statSync(f).mtimeMs), fs.statSync(new URL(import.meta.url)).mtimeMs);
+const inputs = Math.max(newest(vendor), newest(napi), newest(native), ...sources.map((f) => fs.statSync(f).mtimeMs), fs.statSync(new URL(import.meta.url)).mtimeMs);
 if (fs.existsSync(out) && fs.statSync(out).mtimeMs > inputs) process.exit(0);
 const cc = process.env.CC || 'cc';
 fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -37,7 +38,7 @@ const tmp = `${out}.${process.pid}.tmp`;
 try {
   execFileSync(cc, [
     '-O2', '-fPIC', '-shared', '-std=gnu11', '-fvisibility=hidden', '-DNDEBUG',
-    '-I', path.join(vendor, 'include'), '-I', path.join(vendor, 'src'), '-I', grammar, '-I', napi,
+    '-I', path.join(vendor, 'include'), '-I', path.join(vendor, 'src'), '-I', grammar, '-I', napi, '-pthread',
     ...sources, '-o', tmp,
   ], { stdio: ['ignore', 'inherit', 'inherit'] });
   fs.renameSync(tmp, out); // atomic: a running server never loads a half-written file

@@ -10,7 +10,6 @@ import {
 } from 'vscode-languageclient/node';
 import { Commands, StatusNotification, StatusParams } from '../../server/src/protocol';
 import { serverProcessEnv } from '../../server/src/heap';
-import { nativeParserBuilt } from '../../server/src/engine/nativeParser';
 
 export type ServerState = 'disabled' | 'starting' | 'running' | 'stopped' | 'failed';
 
@@ -52,13 +51,11 @@ export class GfpServer implements vscode.Disposable {
 
   constructor(context: vscode.ExtensionContext, private readonly output: vscode.LogOutputChannel) {
     const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
-    const native = nativeParserBuilt(path.dirname(serverModule));
     const serverOptions: ServerOptions = {
       // A whole kernel tree needs about 1.3 GB of heap; Node's default limit is a quarter of the machine's memory.
-      // Without the native parser, one malloc arena: the indexing threads' freed memory goes back to the system
-      // (server/src/heap.ts).
-      run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--max-old-space-size=4096'], env: serverProcessEnv(process.env, native) } },
-      debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'], env: serverProcessEnv(process.env, native) } },
+      // One malloc arena: the indexing threads' freed memory goes back to the system (server/src/heap.ts).
+      run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--max-old-space-size=4096'], env: serverProcessEnv() } },
+      debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'], env: serverProcessEnv() } },
     };
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.{c,h}');
     this.disposables.push(watcher);

@@ -10,6 +10,7 @@
 #endif
 #include <node_api.h>
 #include <tree_sitter/api.h>
+#include "parse_alloc.h"
 
 const TSLanguage *tree_sitter_c(void);
 
@@ -187,7 +188,27 @@ static napi_value trim_heap(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static __thread int cache_hook_added;
+static void release_thread_cache(void *arg) { (void)arg; parse_alloc_release_thread_cache(); cache_hook_added = 0; }
+
+/** threadCache(bytes): this thread keeps up to `bytes` of freed parser memory for reuse (parse_alloc.c). */
+static napi_value thread_cache(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  double bytes = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_double(env, argv[0], &bytes) != napi_ok || !(bytes >= 0)) {
+    return throw_error(env, "threadCache: a byte count expected");
+  }
+  napi_value out;
+  int ok = parse_alloc_thread_cache((size_t)bytes) != 0;
+  // the cache goes when this environment goes (the thread is a worker that is ending)
+  if (ok && !cache_hook_added) { napi_add_env_cleanup_hook(env, release_thread_cache, NULL); cache_hook_added = 1; }
+  napi_get_boolean(env, ok, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  parse_alloc_install(); // before the first parser of the process, in whichever thread loads the module first
   Instance *inst = calloc(1, sizeof(Instance));
   if (!inst) return throw_error(env, "flat_tree: out of memory");
   inst->parser = ts_parser_new();
@@ -201,6 +222,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     { "parseFlat", NULL, parse_flat, NULL, NULL, NULL, napi_default, NULL },
     { "language", NULL, language_info, NULL, NULL, NULL, napi_default, NULL },
     { "trim", NULL, trim_heap, NULL, NULL, NULL, napi_default, NULL },
+    { "threadCache", NULL, thread_cache, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -19,12 +19,10 @@ export function tuneHeap(): void {
  * glibc gives each thread that allocates its own malloc arena and keeps the arenas' freed memory after the thread
  * is gone. The indexing workers (file buffers, messages) left ~90 MB of such memory in the process for its whole
  * life on a kernel tree; with one arena it goes back to the system (peak RSS of index + analysis 1,607 -> 1,516 MiB,
- * cold indexing of fs/ and net/ as fast: measured). That holds for web-tree-sitter, whose trees live in WebAssembly
- * memory. The native parser (nativeParser.ts) mallocs every tree: two workers on one arena parse at half speed
- * (measured), so with it the arenas stay and the pool trims them when its workers are gone (malloc_trim, pool.ts).
- * Other C libraries ignore the variable. A value the user set wins.
+ * cold indexing of fs/ and net/ as fast: measured). The native parser's threads keep their own freed blocks
+ * (server/native/parse_alloc.c), so they rarely take the one arena's lock: without that cache two workers parsed at
+ * half speed on it (measured). Other C libraries ignore the variable. A value the user set wins.
  */
-export function serverProcessEnv(base: NodeJS.ProcessEnv = process.env, nativeParser = false): NodeJS.ProcessEnv {
-  if (base.MALLOC_ARENA_MAX !== undefined || nativeParser) return { ...base };
-  return { ...base, MALLOC_ARENA_MAX: '1' };
+export function serverProcessEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, MALLOC_ARENA_MAX: base.MALLOC_ARENA_MAX ?? '1' };
 }

@@ -10,9 +10,3 @@ test('the server gets one malloc arena unless the user chose a value, and the re
   assert.equal(env.HOME, '/home/k');
   assert.equal(serverProcessEnv({ MALLOC_ARENA_MAX: '4' }).MALLOC_ARENA_MAX, '4');
 });
-
-test('with the native parser the server keeps its malloc arenas (one arena halves parsing speed)', () => {
-  assert.equal(serverProcessEnv({ PATH: '/usr/bin' }, true).MALLOC_ARENA_MAX, undefined);
-  assert.equal(serverProcessEnv({ PATH: '/usr/bin' }, true).PATH, '/usr/bin');
-  assert.equal(serverProcessEnv({ MALLOC_ARENA_MAX: '2' }, true).MALLOC_ARENA_MAX, '2');
-});

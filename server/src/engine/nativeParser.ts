@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import { FlatGrammar, FlatTree } from './flatTree';
 
 export const NATIVE_FILE = 'flat-tree.node';
@@ -14,7 +15,14 @@ interface Addon {
   parseFlat(text: string): Int32Array;
   language(): { symbols: string[]; fields: string[]; abiVersion: number };
   trim(): boolean;
+  threadCache(bytes: number): boolean;
 }
+
+/**
+ * Freed parser memory a worker thread keeps for its next parses (parse_alloc.c): with it the workers hardly ever
+ * take malloc's lock, so the server can run on one malloc arena (heap.ts) without slowing parsing down.
+ */
+export const WORKER_PARSE_CACHE_BYTES = 32 * 1024 * 1024;
 
 export interface NativeParser {
   /** Parses and frees the tree (parse-only timing). */
@@ -36,6 +44,7 @@ export function nativeParser(): NativeParser | null {
   if (!file) { cached = { parser: null, note: `native parser not built (${NATIVE_FILE}): web-tree-sitter` }; return null; }
   try {
     const addon = createRequire(__filename)(file) as Addon;
+    if (!isMainThread) addon.threadCache(WORKER_PARSE_CACHE_BYTES);
     const lang = addon.language();
     const grammar = new FlatGrammar(lang.symbols, lang.fields);
     cached = {
@@ -53,11 +62,6 @@ export function nativeParser(): NativeParser | null {
 export function nativeParserNote(): string {
   nativeParser();
   return cached!.note;
-}
-
-/** True when a native parser can be loaded from next to this module (dist/): decides the server's malloc setup. */
-export function nativeParserBuilt(dir: string): boolean {
-  return fs.existsSync(path.join(dir, NATIVE_FILE));
 }
 
 /**
