@@ -77,6 +77,10 @@ function dropWhen(x: St, key: CondKey): St {
   y.scopesMust = y.scopesMust.filter((h) => !h.conds?.some((c) => condHits(c, key)));
   return y;
 }
+/** Whether some lock or scope of the state holds only under a condition (what dropWhen can remove). */
+function hasConds(x: St): boolean {
+  return x.held.some((h) => h.cond) || x.scopesMay.some((h) => !!h.conds?.length);
+}
 /** Top-level operands of `a && b && c` (or `||`), outer parentheses removed; the whole text when there is no such operator. */
 function splitTop(t: string, op: '&&' | '||'): string[] {
   let text = t.trim();
@@ -216,7 +220,8 @@ export class FileSummarizer {
     return lo;
   }
   private loc(n: Node): Loc {
-    return { offset: n.startIndex, end: n.endIndex, line: n.startPosition.row, col: n.startPosition.column };
+    const at = n.startPosition;
+    return { offset: n.startIndex, end: n.endIndex, line: at.row, col: at.column };
   }
   private locAt(offset: number, end = offset): Loc {
     const line = this.lineOf(offset);
@@ -756,8 +761,8 @@ class FnWalker {
     // A lock taken under `if (c)` is assumed held again under a later `if (c)` and not under its else.
     // `if (a && b)`: every operand holds in the then-branch; `if (a || b)`: every operand is false in the else-branch.
     const condText = cond ? this.fs.nodeText(cond) : '';
-    const cc = cond ? condKey(condText) : undefined;
-    if (cond) {
+    // (only conditional locks and scopes can be dropped: most states have none, and then no key is needed)
+    if (cond && (hasConds(yes) || hasConds(no))) {
       for (const part of splitTop(condText, '&&')) { const k = condKey(part); if (k) yes = dropWhen(yes, { text: k.text, value: !k.value }); }
       for (const part of splitTop(condText, '||')) { const k = condKey(part); if (k) no = dropWhen(no, k); }
     }
@@ -770,8 +775,10 @@ class FnWalker {
       b = inner ? this.stmt(inner, no) : no;
     }
     // locks taken on one branch only are conditional; a complex condition gets a key nothing else matches
-    const mark = cc ?? (cond ? { text: `#${condText.replace(/\s+/g, '')}`, value: true } : undefined);
-    if (mark && a && b) {
+    // (with no lock or scope on either branch there is nothing to mark)
+    if (cond && a && b && (a.held.length || b.held.length || a.scopesMay.length || b.scopesMay.length)) {
+      const cc = condKey(condText);
+      const mark = cc ?? { text: `#${condText.replace(/\s+/g, '')}`, value: true };
       const real = !!cc;
       const key = mark;
       const only = (x: St, other: St, value: boolean): St => {
@@ -934,9 +941,12 @@ class FnWalker {
   private argSummaries(args: Node[], refs: boolean): Array<ArgSummary | null> {
     return args.map((a) => {
       const text = this.fs.nodeText(a);
-      const s: ArgSummary = { text: text.length > 120 ? text.slice(0, 120) : text, start: a.startIndex, end: a.endIndex, line: a.startPosition.row, col: a.startPosition.column };
+      const gfp = a.type !== 'call_expression' && (/GFP|gfp/.test(text) || this.env.params.has(text) || this.env.locals.has(text));
+      if (!gfp && !refs) return null; // most arguments: nothing to keep, nothing to build
+      const at = a.startPosition;
+      const s: ArgSummary = { text: text.length > 120 ? text.slice(0, 120) : text, start: a.startIndex, end: a.endIndex, line: at.row, col: at.column };
       let keep = false;
-      if (a.type !== 'call_expression' && (/GFP|gfp/.test(text) || this.env.params.has(text) || this.env.locals.has(text))) { s.values = evalGfp(this.env, a); keep = true; }
+      if (gfp) { s.values = evalGfp(this.env, a); keep = true; }
       if (!refs) return keep ? s : null;
       const fn = this.fs.functionRef(a);
       if (fn && !this.isParam(fn) && !this.localTypes.has(fn) && !this.env.locals.has(fn)) { s.fnRef = fn; keep = true; }
