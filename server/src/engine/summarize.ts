@@ -28,6 +28,8 @@ interface St {
 }
 
 const NOFS_ENDS = new Set(Object.values(NOFS_REGIONS).flat());
+/** Calls whose arguments may name functions or fields the call graph needs (hand-offs, registrations, work). */
+const REF_CALLEES = new Set([HANDOFFS, ATOMIC_REGISTRATIONS, PROCESS_REGISTRATIONS, WORK_INIT].flatMap((t) => Object.keys(t)));
 const NOFS_SCOPE_ENDS = new Set(Object.values(NOFS_SCOPE_REGIONS).flat());
 /** Shared by every site with no lock, scope or request state (most of them): never mutate. */
 
@@ -633,6 +635,8 @@ class FnWalker {
 
   private stateMemo = new WeakMap<St, SiteState>();
   private state(st: St): SiteState {
+    // most sites are in the empty state: answer before the WeakMap (slow, and work for the collector)
+    if (!st.held.length && !st.released && !st.scopesMust.length && st.maySleepReq === undefined && !st.txn) return EMPTY_STATE;
     const memo = this.stateMemo.get(st);
     if (memo) return memo;
     const made = this.makeState(st);
@@ -1061,7 +1065,7 @@ class FnWalker {
     const restore = scopeRestore(name);
     if (restore) return this.scopeRestore(call, restore, args, st);
     // other calls: recorded for the call graph
-    const refs = !!(HANDOFFS[name] || ATOMIC_REGISTRATIONS[name] || PROCESS_REGISTRATIONS[name] || WORK_INIT[name]);
+    const refs = REF_CALLEES.has(name);
     this.fn.calls.push({ ...loc, callee: name, args: this.argSummaries(args, refs), state: this.state(st) });
     if (requestFlagSetter(name) && args[1]) {
       const s = cloneSt(st); s.maySleepReq = /MAY_SLEEP/.test(this.fs.nodeText(args[1])); return s;
