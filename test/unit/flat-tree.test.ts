@@ -18,6 +18,7 @@ const corpus = [...sourceFiles(path.join(repo, 'test/fixtures')), ...sourceFiles
 /** Odd texts: non-ASCII (UTF-16 positions), broken code, an empty file, a NUL, CRLF, deep nesting. */
 const odd: Array<[string, string]> = [
   ['non-ascii', '/* é ✓ 𝄞 */ static int f(void) { char *s = "ü"; return g(s, GFP_KERNEL); }\n'],
+  ['lone surrogates', '/* \ud800 */ int f(void) { h("\udc00"); return kmalloc(8, GFP_KERNEL) != 0; }\n'],
   ['broken', 'static int f(void) { if (x { kmalloc(8, GFP_KERNEL); \n int g(void) { return 1; }\n'],
   ['empty', ''],
   ['nul', 'int f(void) { return 0; }\0int g(void) { h(); }\n'],

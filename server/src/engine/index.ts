@@ -8,3 +8,4 @@ export type { IndexStats } from './workspace';
 export { contentHash, defaultCacheDir } from './cache';
 export { buildSnapshot, engineFingerprint, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from './snapshot';
 export type { FileStamp, Snapshot } from './snapshot';
+export { nativeParserNote } from './nativeParser';

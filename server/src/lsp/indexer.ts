@@ -3,7 +3,7 @@
 // offers the last session's results snapshot when no file changed (shown until the run is done); after a
 // complete run, and at shutdown when the analysis is current, it stores a new one (engine/snapshot.ts).
 import type { Connection, WorkDoneProgressReporter } from 'vscode-languageserver/node';
-import { buildSnapshot, indexTree, listSourceFilesAsync, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
+import { buildSnapshot, indexTree, listSourceFilesAsync, nativeParserNote, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
 import type { Engine, EngineProblem, FileStamp, Finding, Snapshot } from '../engine';
 import { StatusNotification } from '../protocol';
 import type { StatusParams } from '../protocol';
@@ -177,7 +177,7 @@ export class WorkspaceIndexer {
       });
       for (const s of result.skipped.slice(0, 50)) this.connection.console.info(`gfp-lens: skipped ${s.file}: ${s.message}`);
       if (result.skipped.length > 50) this.connection.console.info(`gfp-lens: ... and ${result.skipped.length - 50} more skipped`);
-      this.connection.console.info(`gfp-lens: indexed ${result.files} files in ${Date.now() - started} ms${result.cancelled ? ' (cancelled)' : ''}`);
+      this.connection.console.info(`gfp-lens: indexed ${result.files} files in ${Date.now() - started} ms${result.cancelled ? ' (cancelled)' : ''}; ${nativeParserNote()}`);
       this.filesDone = Math.max(this.filesDone, result.files);
       this.filesTotal = Math.max(this.filesTotal, this.filesDone);
       hooks.after(result.cancelled);
