@@ -1,6 +1,7 @@
 // Loads the optional native parser (server/native/flat_tree.c, built into dist/flat-tree.node by
-// scripts/build-native.js). Whole-file summaries parse with it when it loads: it returns the tree as one array
-// (flatTree.ts), which the summarizer walks several times faster than web-tree-sitter's per-node WebAssembly calls.
+// scripts/build-native.mjs). Whole-file summaries parse with it when it loads: it returns the tree as one array
+// (flatTree.ts) that the summarizer reads without a WebAssembly call per node (summarizing the whole kernel on one
+// thread: 477 -> 290 s of CPU, same summaries).
 // When it is absent, fails to load, or GFP_LENS_NATIVE=0, everything uses web-tree-sitter and only speed differs.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
