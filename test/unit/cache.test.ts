@@ -257,3 +257,17 @@ test('loaded calls sit in columns: each site reads back as stored, special calls
     assert.equal(validateSummary(broken), false);
   } finally { engine.dispose(); }
 });
+
+test('the folder of the old one-file-per-entry cache is deleted; the packs are not', async () => {
+  const dir = tmp('cache');
+  try {
+    const old = path.join(dir, 'summaries', 'ab');
+    fs.mkdirSync(old, { recursive: true });
+    fs.writeFileSync(path.join(old, 'abcdef.gz'), 'an entry of the old layout');
+    const r = await run(dir);
+    // indexTree started the removal in the background
+    for (let i = 0; i < 100 && fs.existsSync(path.join(dir, 'summaries')); i++) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(fs.existsSync(path.join(dir, 'summaries')), false, 'old layout removed');
+    assert.equal((await run(dir)).r.stats?.fromCache, Object.keys(r.s).length, 'the packs are still there');
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});

@@ -192,6 +192,18 @@ export class SummaryCache {
   }
 }
 
+const oldLayoutsRemoved = new Set<string>();
+
+/**
+ * Deletes, in the background, the one-file-per-entry folder (`<cacheDir>/summaries`) that engines before the packs
+ * wrote: nothing reads it any more, and on a kernel tree it holds ~150 MB. Once per folder and process; errors ignored.
+ */
+export function removeOldCacheLayout(cacheDir: string): void {
+  if (oldLayoutsRemoved.has(cacheDir)) return;
+  oldLayoutsRemoved.add(cacheDir);
+  fs.rm(path.join(cacheDir, 'summaries'), { recursive: true, force: true }, () => undefined);
+}
+
 /** Whether a summary may be cached: current version, and not the result of an engine failure. */
 export function cacheable(s: FileSummary, version: number = SUMMARY_VERSION): boolean {
   return s.version === version && !s.problems.some((p) => /^(internal error|could not analyse|analysis error)/.test(p));

@@ -4,7 +4,7 @@
 // from the on-disk cache (cache.ts) when the content is unchanged. The main thread only merges.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseSummary } from './cache';
+import { parseSummary, removeOldCacheLayout } from './cache';
 import type { Engine } from './engine';
 import { WorkerPool } from './pool';
 import { expandSummary, type FileSummary } from './summary';
@@ -152,6 +152,7 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
   const skippedStamps = new Map<string, FileStamp>();
   const total = files.length;
   const ctx: JobContext = { maxFileBytes: engine.options.maxFileBytes, extraAllocators: engine.options.extraAllocators, cacheDir: options.cacheDir };
+  if (options.cacheDir) removeOldCacheLayout(options.cacheDir);
   const todo: string[] = [];
   for (const f of files) if (!options.skip?.(f)) todo.push(f);
   let done = total - todo.length;
