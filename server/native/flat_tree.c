@@ -14,7 +14,8 @@
 
 const TSLanguage *tree_sitter_c(void);
 
-// One record per node, in document order (preorder), all nodes (named and anonymous).
+// One record per node, in document order (preorder): every named node, and the anonymous ones that have a field or
+// children (an anonymous leaf without a field is left out).
 enum { REC_SYM_FLAGS, REC_START, REC_END, REC_ROW, REC_COL, REC_NEXT, REC_PARENT, REC_SIZE };
 // REC_SYM_FLAGS: bits 0-15 symbol, 16-23 field id in the parent, 24 named, 25 has error, 26 missing
 #define FLAG_NAMED (1 << 24)
@@ -85,6 +86,18 @@ static int32_t *push_record(Records *r) {
   return r->data + REC_SIZE * r->count++;
 }
 
+/**
+ * After a leaf: moves the cursor to the next node in preorder, ending the subtree (REC_NEXT) of every ancestor it
+ * leaves. 0 when the walk is over.
+ */
+static int close_until_sibling(TSTreeCursor *cursor, Records *r, const int32_t *stack, size_t *depth) {
+  for (;;) {
+    if (ts_tree_cursor_goto_next_sibling(cursor)) return 1;
+    if (!*depth || !ts_tree_cursor_goto_parent(cursor)) { *depth = 0; return 0; }
+    r->data[REC_SIZE * stack[--*depth] + REC_NEXT] = (int32_t)r->count;
+  }
+}
+
 /** parseFlat(text): the whole tree as an Int32Array of REC_SIZE-int records in preorder. */
 static napi_value parse_flat(napi_env env, napi_callback_info info) {
   TSTree *tree = parse_arg(env, info);
@@ -97,16 +110,23 @@ static napi_value parse_flat(napi_env env, napi_callback_info info) {
   int ok = stack != NULL;
   while (ok) {
     TSNode node = ts_tree_cursor_current_node(&cursor);
+    // ts_node_child_by_field_id finds no field under an ERROR node (it has no field map), while the cursor still
+    // reports fields of hidden nodes inside it: keep web-tree-sitter's view
+    int in_error = depth && (r.data[REC_SIZE * stack[depth - 1] + REC_SYM_FLAGS] & 0xffff) == 0xffff;
+    uint32_t field = in_error ? 0 : ts_tree_cursor_current_field_id(&cursor) & 0xff;
+    int named = ts_node_is_named(node);
+    // an anonymous token with no field (punctuation, keywords) is invisible to the node interface the summarizer
+    // uses (named children, fields, descendants by named type): no record
+    if (!named && !field && ts_node_child_count(node) == 0) {
+      if (!close_until_sibling(&cursor, &r, stack, &depth)) break;
+      continue;
+    }
     int32_t *rec = push_record(&r);
     if (!rec) { ok = 0; break; }
     int32_t index = (int32_t)(r.count - 1);
     TSPoint p = ts_node_start_point(node);
-    uint32_t flags = ts_node_symbol(node) & 0xffff;
-    // ts_node_child_by_field_id finds no field under an ERROR node (it has no field map), while the cursor still
-    // reports fields of hidden nodes inside it: keep web-tree-sitter's view
-    int in_error = depth && (r.data[REC_SIZE * stack[depth - 1] + REC_SYM_FLAGS] & 0xffff) == 0xffff;
-    if (!in_error) flags |= (uint32_t)(ts_tree_cursor_current_field_id(&cursor) & 0xff) << 16;
-    if (ts_node_is_named(node)) flags |= FLAG_NAMED;
+    uint32_t flags = (ts_node_symbol(node) & 0xffff) | field << 16;
+    if (named) flags |= FLAG_NAMED;
     if (ts_node_has_error(node)) flags |= FLAG_HAS_ERROR;
     if (ts_node_is_missing(node)) flags |= FLAG_MISSING;
     rec[REC_SYM_FLAGS] = (int32_t)flags;
@@ -125,15 +145,10 @@ static napi_value parse_flat(napi_env env, napi_callback_info info) {
       stack[depth++] = index;
       continue;
     }
-    // a leaf: its subtree ends here; close ancestors until one has a next sibling
+    // a leaf: its subtree ends here
     r.data[REC_SIZE * index + REC_NEXT] = (int32_t)r.count;
-    for (;;) {
-      if (ts_tree_cursor_goto_next_sibling(&cursor)) break;
-      if (!depth || !ts_tree_cursor_goto_parent(&cursor)) { depth = 0; goto done; }
-      r.data[REC_SIZE * stack[--depth] + REC_NEXT] = (int32_t)r.count;
-    }
+    if (!close_until_sibling(&cursor, &r, stack, &depth)) break;
   }
-done:
   ts_tree_cursor_delete(&cursor);
   ts_tree_delete(tree);
   free(stack);

@@ -1,5 +1,7 @@
 // A whole syntax tree as one Int32Array (made by the native parser, server/native/flat_tree.c) behind the SyntaxNode
-// interface the summarizer uses. Reading a node is an array access, not a WebAssembly call.
+// interface the summarizer uses. Reading a node is an array access, not a WebAssembly call. The array holds every
+// named node and the anonymous ones with a field or children: anonymous leaves without a field (punctuation,
+// keywords) cannot be reached through SyntaxNode, so they are left out.
 // Invariants: records are in preorder, so a node's subtree is the contiguous records [i, next(i)); every access makes
 // a new FlatNode (as web-tree-sitter makes a new Node), so nodes compare by `id`, never by identity.
 import type { SyntaxNode, SyntaxTree } from './syntaxNode';
