@@ -644,8 +644,8 @@ class FnWalker {
     return made;
   }
 
+  /** The recorded form of a state that is not empty (state() answers the empty ones). */
   private makeState(st: St): SiteState {
-    if (!st.held.length && !st.released && !st.scopesMust.length && st.maySleepReq === undefined && !st.txn) return EMPTY_STATE;
     const s: SiteState = { held: st.held.slice(), released: st.released };
     const noio = [...st.scopesMust].reverse().find((x) => x.kind === 'noio');
     const sc = noio ?? st.scopesMust[st.scopesMust.length - 1];
