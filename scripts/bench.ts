@@ -31,7 +31,7 @@ function relaunchWithBigHeap(): boolean {
   return true;
 }
 
-interface Args { roots: string[]; noParse?: boolean; onlyIndex?: boolean; noBackground?: boolean; workers: number; edits: number; editBudgetS: number; file?: string; cacheDir?: string; json?: string }
+interface Args { roots: string[]; noParse?: boolean; onlyCold?: boolean; noBackground?: boolean; workers: number; edits: number; editBudgetS: number; file?: string; cacheDir?: string; json?: string }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { roots: [], workers: 0, edits: 200, editBudgetS: 300 };
@@ -45,7 +45,7 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--json') a.json = path.resolve(argv[++i]);
     else if (v === '--no-parse-only') a.noParse = true;
     else if (v === '--no-background') a.noBackground = true;
-    else if (v === '--only-cold') a.onlyIndex = true;
+    else if (v === '--only-cold') a.onlyCold = true;
     else a.roots.push(path.resolve(v));
   }
   if (a.roots.length === 0) { console.error('usage: npm run bench -- <tree> [dirs...] [--workers N] [--edits N] [--edit-budget S] [--file F] [--cache-dir D] [--no-parse-only] [--only-cold] [--no-background] [--json out]'); process.exit(2); }
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     engine.dispose();
     markPeak('cold index');
   }
-  if (a.onlyIndex) { if (!a.cacheDir) fs.rmSync(tmpCache, { recursive: true, force: true }); return; }
+  if (a.onlyCold) { if (!a.cacheDir) fs.rmSync(tmpCache, { recursive: true, force: true }); return; }
   gc();
   let cacheBytes = 0; let cacheFiles = 0;
   const du = (d: string) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) du(p); else { cacheFiles++; cacheBytes += fs.statSync(p).size; } } };
