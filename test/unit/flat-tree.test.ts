@@ -3,9 +3,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createParser, type CParser } from '../../server/src/engine/parser';
-import { nativeParser, nativeParserNote } from '../../server/src/engine/nativeParser';
+import { loadNativeParser, nativeParser, nativeParserNote } from '../../server/src/engine/nativeParser';
 import { blankKernelC } from '../../server/src/engine/blank';
 import { summarize } from '../../server/src/engine/summarize';
 import { compactSummary } from '../../server/src/engine/summary';
@@ -94,4 +95,19 @@ test('summaries from flat trees equal summaries from web-tree-sitter trees (file
     assert.equal(JSON.stringify(compactSummary(b)), JSON.stringify(compactSummary(a)), `${name}: summaries differ`);
   }
   assert.ok(functions > 300, `compared ${functions} functions`);
+});
+
+test('a native module that does not load (another platform, a damaged file) leaves web-tree-sitter in charge, with the reason', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-native-'));
+  try {
+    const bogus = path.join(dir, 'flat-tree.node');
+    fs.writeFileSync(bogus, Buffer.from('\x7fELF but not really a shared object'));
+    const r = loadNativeParser(bogus);
+    assert.equal(r.parser, null);
+    assert.match(r.note, /^native parser did not load \(.+\): web-tree-sitter$/);
+    // the real one loads from its own path
+    const real = loadNativeParser(path.join(repo, 'dist', 'flat-tree.node'));
+    assert.ok(real.parser, real.note);
+    assert.equal(real.parser!.parseFlat('int f(void) { return g(); }').rootNode.type, 'translation_unit');
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });

@@ -42,21 +42,25 @@ export function nativeParser(): NativeParser | null {
   if (cached) return cached.parser;
   if (process.env.GFP_LENS_NATIVE === '0') { cached = { parser: null, note: 'native parser disabled (GFP_LENS_NATIVE=0): web-tree-sitter' }; return null; }
   const file = candidates().find((c) => fs.existsSync(c));
-  if (!file) { cached = { parser: null, note: `native parser not built (${NATIVE_FILE}): web-tree-sitter` }; return null; }
+  cached = file ? loadNativeParser(file) : { parser: null, note: `native parser not built (${NATIVE_FILE}): web-tree-sitter` };
+  return cached.parser;
+}
+
+/** Loads the module at `file`; a file that does not load (another platform, damaged) gives a null parser and why. */
+export function loadNativeParser(file: string): { parser: NativeParser | null; note: string; addon?: Addon } {
   try {
     const addon = createRequire(__filename)(file) as Addon;
     if (!isMainThread) addon.threadCache(WORKER_PARSE_CACHE_BYTES);
     const lang = addon.language();
     const grammar = new FlatGrammar(lang.symbols, lang.fields);
-    cached = {
+    return {
       parser: { parseOnly: (text) => { addon.parse(text); }, parseFlat: (text) => new FlatTree(addon.parseFlat(text), grammar) },
       note: `native parser: ${file}`,
       addon,
     };
   } catch (e) {
-    cached = { parser: null, note: `native parser did not load (${(e as Error).message.split('\n')[0]}): web-tree-sitter` };
+    return { parser: null, note: `native parser did not load (${(e as Error).message.split('\n')[0]}): web-tree-sitter` };
   }
-  return cached.parser;
 }
 
 /** Which parser whole-file summaries use, and why. */
