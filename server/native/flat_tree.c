@@ -17,10 +17,9 @@ const TSLanguage *tree_sitter_c(void);
 // One record per node, in document order (preorder): every named node, and the anonymous ones that have a field or
 // children (an anonymous leaf without a field is left out).
 enum { REC_SYM_FLAGS, REC_START, REC_END, REC_ROW, REC_COL, REC_NEXT, REC_PARENT, REC_SIZE };
-// REC_SYM_FLAGS: bits 0-15 symbol, 16-23 field id in the parent, 24 named, 25 has error, 26 missing
+// REC_SYM_FLAGS: bits 0-15 symbol, 16-23 field id in the parent, 24 named, 25 has error (in the node or below)
 #define FLAG_NAMED (1 << 24)
 #define FLAG_HAS_ERROR (1 << 25)
-#define FLAG_MISSING (1 << 26)
 
 typedef struct { TSParser *parser; } Instance;
 
@@ -128,7 +127,6 @@ static napi_value parse_flat(napi_env env, napi_callback_info info) {
     uint32_t flags = (ts_node_symbol(node) & 0xffff) | field << 16;
     if (named) flags |= FLAG_NAMED;
     if (ts_node_has_error(node)) flags |= FLAG_HAS_ERROR;
-    if (ts_node_is_missing(node)) flags |= FLAG_MISSING;
     rec[REC_SYM_FLAGS] = (int32_t)flags;
     rec[REC_START] = (int32_t)(ts_node_start_byte(node) / 2);
     rec[REC_END] = (int32_t)(ts_node_end_byte(node) / 2);
@@ -185,9 +183,6 @@ static napi_value language_info(napi_env env, napi_callback_info info) {
   }
   napi_set_named_property(env, out, "symbols", symbols);
   napi_set_named_property(env, out, "fields", fields);
-  napi_value version;
-  napi_create_uint32(env, ts_language_abi_version(lang), &version);
-  napi_set_named_property(env, out, "abiVersion", version);
   return out;
 }
 

@@ -40,7 +40,6 @@ export class FlatGrammar {
 export class FlatTree implements SyntaxTree {
   constructor(readonly records: Int32Array, readonly grammar: FlatGrammar) {}
   get rootNode(): SyntaxNode { return new FlatNode(this, 0); }
-  get nodeCount(): number { return this.records.length / REC; }
   delete(): void { /* nothing outside the JS heap */ }
 }
 

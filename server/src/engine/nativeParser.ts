@@ -14,7 +14,7 @@ export const NATIVE_FILE = 'flat-tree.node';
 interface Addon {
   parse(text: string): number;
   parseFlat(text: string): Int32Array;
-  language(): { symbols: string[]; fields: string[]; abiVersion: number };
+  language(): { symbols: string[]; fields: string[] };
   trim(): boolean;
   threadCache(bytes: number): boolean;
 }
