@@ -136,3 +136,28 @@ test('an unchanged tree is answered from the last run; a change is analysed agai
     assert.doesNotMatch(fourth.stderr, /findings of that run/);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); fs.rmSync(cache, { recursive: true, force: true }); }
 });
+
+test('the cache upkeep finishes before the CLI exits: the old cache layout goes, also on an unchanged tree; the live set is recorded', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cli-upkeep-'));
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'gfp-lens-cli-upkeep-cache-'));
+  const plantOldLayout = () => {
+    for (let i = 0; i < 40; i++) {
+      const sub = path.join(cache, 'summaries', i.toString(16).padStart(2, '0'));
+      fs.mkdirSync(sub, { recursive: true });
+      for (let j = 0; j < 50; j++) fs.writeFileSync(path.join(sub, `${j}.json.gz`), 'x'.repeat(100));
+    }
+  };
+  try {
+    fs.writeFileSync(path.join(dir, 'a.c'), 'static void *g(void)\n{\n\treturn kmalloc(8, GFP_KERNEL);\n}\n');
+    plantOldLayout();
+    const first = run(['check', '--cache-dir', cache, dir]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /removing the summary cache of an older gfp-lens/);
+    assert.equal(fs.existsSync(path.join(cache, 'summaries')), false, 'removed before the process exited');
+    assert.equal(fs.readdirSync(path.join(cache, 'packs')).filter((n) => /^live-[0-9a-f]{16}\.keys$/.test(n)).length, 1);
+    plantOldLayout();
+    const second = run(['check', '--cache-dir', cache, dir]);
+    assert.match(second.stderr, /findings of that run/);
+    assert.equal(fs.existsSync(path.join(cache, 'summaries')), false, 'removed on the unchanged-tree path too');
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); fs.rmSync(cache, { recursive: true, force: true }); }
+});

@@ -3,7 +3,7 @@
 // Exit codes: 0 no error-severity finding, 1 at least one, 2 usage error or unreadable path.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_EXCLUDES, buildSnapshot, createEngine, defaultCacheDir, indexTree, listSourceFiles, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
+import { DEFAULT_EXCLUDES, buildSnapshot, createEngine, defaultCacheDir, describeCompaction, indexTree, listSourceFiles, maintainCache, readSnapshot, removeOldCacheLayout, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
 import type { Engine, EngineProblem, FileStamp, Finding } from '../engine';
 import { serverVersion, startServer } from '../lsp/server';
 import { tuneHeap } from '../heap';
@@ -40,6 +40,21 @@ async function check(cmd: Extract<Command, { kind: 'check' }>): Promise<number> 
   }
 
   const cacheDir = cmd.noCache ? undefined : cmd.cacheDir ?? defaultCacheDir();
+  // Cache upkeep runs while we work and is awaited before the process exits (process.exit would cut it short).
+  const upkeep: Array<Promise<unknown>> = [];
+  if (cacheDir && fs.existsSync(path.join(cacheDir, 'summaries'))) {
+    process.stderr.write(`gfp-lens: note: removing the summary cache of an older gfp-lens (${path.join(cacheDir, 'summaries')}), once\n`);
+    upkeep.push(removeOldCacheLayout(cacheDir));
+  }
+  try {
+    return await checkWith(cmd, cwd, dirs, files, cacheDir, upkeep);
+  } finally {
+    await Promise.all(upkeep);
+  }
+}
+
+async function checkWith(cmd: Extract<Command, { kind: 'check' }>, cwd: string, dirs: string[], files: { file: string; text: string }[],
+  cacheDir: string | undefined, upkeep: Array<Promise<unknown>>): Promise<number> {
   const exclude = [...DEFAULT_EXCLUDES, ...cmd.exclude];
   const ctx = { cwd, version: serverVersion() };
   const emit = async (findings: Finding[], analysed: number, skipped: EngineProblem[]): Promise<number> => {
@@ -90,6 +105,11 @@ async function check(cmd: Extract<Command, { kind: 'check' }>): Promise<number> 
       });
       if (showProgress) process.stderr.write('\r\x1b[K');
       analysed += result.files;
+      if (cacheDir && result.hashes && !result.cancelled) {
+        upkeep.push(maintainCache(cacheDir, {}, dirs, result.hashes).then((r) => {
+          if (r.compacted || /failed/.test(r.note ?? '')) process.stderr.write(`gfp-lens: note: ${describeCompaction(r)}\n`);
+        }));
+      }
       skipped = result.skipped;
       skippedStamps = result.skippedStamps;
     }

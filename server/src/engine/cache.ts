@@ -42,10 +42,39 @@ export function contentHash(buf: Buffer | string): string {
 
 interface Header { magic: string; v: number; opts: string; hash: string }
 
-/** Where an entry's bytes are: a pack file (full path), offset and length. */
-export interface EntryLocation { pack: string; offset: number; length: number }
+/** The packs folder of a cache folder. */
+export const packsDir = (cacheDir: string): string => path.join(cacheDir, 'packs');
+
+/**
+ * Reads one `.idx` file of the packs folder `dir`, calling `entry` for each well-formed line in file order (later
+ * lines of the same key win). Torn or malformed lines are skipped; an unreadable file gives no entries.
+ */
+export function readPackIndex(dir: string, idxName: string, entry: (key: string, loc: EntryLocation) => void): void {
+  let text: string;
+  try { text = fs.readFileSync(path.join(dir, idxName), 'latin1'); } catch { return; }
+  const pack = path.join(dir, idxName.slice(0, -4) + '.pack');
+  for (let i = 0; i + INDEX_LINE <= text.length; i += INDEX_LINE) {
+    const m = INDEX_RE.exec(text.slice(i, i + INDEX_LINE - 1));
+    if (m && text.charCodeAt(i + INDEX_LINE - 1) === 10) entry(m[1], { pack, offset: Number(m[2]), length: Number(m[3]) });
+  }
+}
+
+/** One index line (64 bytes) for an entry of `length` bytes at `offset`; throws if the numbers do not fit. */
+export function packIndexLine(key: string, offset: number, length: number): string {
+  const line = `${key} ${String(offset).padStart(12, '0')} ${String(length).padStart(9, '0')}\n`;
+  if (line.length !== INDEX_LINE) throw new Error('entry too large for the index');
+  return line;
+}
 
 let writersMade = 0;
+
+/** A new, unique pack name: creation time first, so that names sort writers by age. */
+export function newPackName(): string {
+  return `${Date.now().toString(36).padStart(9, '0')}-${String(writersMade++).padStart(4, '0')}-${process.pid}-${threadId}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
+/** Where an entry's bytes are: a pack file (full path), offset and length. */
+export interface EntryLocation { pack: string; offset: number; length: number }
 
 export class SummaryCache {
   /** The packs folder. */
@@ -59,7 +88,7 @@ export class SummaryCache {
   stats = { hits: 0, misses: 0, rejected: 0, writes: 0, writeErrors: 0 };
 
   constructor(cacheDir: string, summaryOptions: { extraAllocators?: Record<string, number> }, readonly version: number = SUMMARY_VERSION) {
-    this.dir = path.join(cacheDir, 'packs');
+    this.dir = packsDir(cacheDir);
     this.opts = optionsHash(summaryOptions);
   }
 
@@ -73,15 +102,7 @@ export class SummaryCache {
     const index = new Map<string, EntryLocation>();
     let names: string[] = [];
     try { names = fs.readdirSync(this.dir).filter((n) => n.endsWith('.idx')).sort(); } catch { /* no cache yet */ }
-    for (const name of names) {
-      let text: string;
-      try { text = fs.readFileSync(path.join(this.dir, name), 'latin1'); } catch { continue; }
-      const pack = path.join(this.dir, name.slice(0, -4) + '.pack');
-      for (let i = 0; i + INDEX_LINE <= text.length; i += INDEX_LINE) {
-        const m = INDEX_RE.exec(text.slice(i, i + INDEX_LINE - 1));
-        if (m && text.charCodeAt(i + INDEX_LINE - 1) === 10) index.set(m[1], { pack, offset: Number(m[2]), length: Number(m[3]) });
-      }
-    }
+    for (const name of names) readPackIndex(this.dir, name, (key, loc) => index.set(key, loc));
     this.index = index;
     return index;
   }
@@ -148,9 +169,7 @@ export class SummaryCache {
     try {
       fs.writeSync(w.packFd, gz);
       const k = this.key(hash);
-      const line = `${k} ${String(w.size).padStart(12, '0')} ${String(gz.length).padStart(9, '0')}\n`;
-      if (line.length !== INDEX_LINE) throw new Error('entry too large for the index');
-      fs.writeSync(w.idxFd, line);
+      fs.writeSync(w.idxFd, packIndexLine(k, w.size, gz.length));
       this.loadIndex().set(k, { pack: w.pack, offset: w.size, length: gz.length });
       w.size += gz.length;
       this.stats.writes++;
@@ -163,7 +182,7 @@ export class SummaryCache {
 
   private openWriter(): NonNullable<SummaryCache['writer']> | null {
     if (this.writer !== undefined) return this.writer;
-    const name = `${Date.now().toString(36).padStart(9, '0')}-${String(writersMade++).padStart(4, '0')}-${process.pid}-${threadId}-${crypto.randomBytes(3).toString('hex')}`;
+    const name = newPackName();
     const pack = path.join(this.dir, `${name}.pack`);
     let packFd: number | undefined;
     try {
@@ -192,16 +211,27 @@ export class SummaryCache {
   }
 }
 
-const oldLayoutsRemoved = new Set<string>();
+const oldLayoutRemovals = new Map<string, Promise<boolean>>();
 
 /**
  * Deletes, in the background, the one-file-per-entry folder (`<cacheDir>/summaries`) that engines before the packs
- * wrote: nothing reads it any more, and on a kernel tree it holds ~150 MB. Once per folder and process; errors ignored.
+ * wrote: nothing reads it any more, and on a kernel tree it holds ~150 MB in ~60,000 files per engine version.
+ * Once per folder and process; resolves to whether there was one; errors ignored. A process that exits before it is
+ * done (the CLI) must await it, or the next run starts over.
  */
-export function removeOldCacheLayout(cacheDir: string): void {
-  if (oldLayoutsRemoved.has(cacheDir)) return;
-  oldLayoutsRemoved.add(cacheDir);
-  fs.rm(path.join(cacheDir, 'summaries'), { recursive: true, force: true }, () => undefined);
+export function removeOldCacheLayout(cacheDir: string): Promise<boolean> {
+  let removal = oldLayoutRemovals.get(cacheDir);
+  if (!removal) {
+    const dir = path.join(cacheDir, 'summaries');
+    removal = new Promise((resolve) => {
+      fs.stat(dir, (err) => {
+        if (err) { resolve(false); return; }
+        fs.rm(dir, { recursive: true, force: true }, () => resolve(true));
+      });
+    });
+    oldLayoutRemovals.set(cacheDir, removal);
+  }
+  return removal;
 }
 
 /** Whether a summary may be cached: current version, and not the result of an engine failure. */

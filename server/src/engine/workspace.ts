@@ -49,6 +49,8 @@ export interface IndexResult {
   skippedStamps: Map<string, FileStamp>;
   /** Every file the listing found (indexed, skipped or left to the caller). */
   listed: string[];
+  /** Content hashes of the files indexed (from the cache or summarized), when indexing with a cache: its live set. */
+  hashes?: Set<string>;
 }
 
 function excluded(rel: string, name: string, exclude: string[]): boolean {
@@ -152,7 +154,8 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
   const skippedStamps = new Map<string, FileStamp>();
   const total = files.length;
   const ctx: JobContext = { maxFileBytes: engine.options.maxFileBytes, extraAllocators: engine.options.extraAllocators, cacheDir: options.cacheDir };
-  if (options.cacheDir) removeOldCacheLayout(options.cacheDir);
+  if (options.cacheDir) void removeOldCacheLayout(options.cacheDir);
+  const hashes = options.cacheDir ? new Set<string>() : undefined;
   const todo: string[] = [];
   for (const f of files) if (!options.skip?.(f)) todo.push(f);
   let done = total - todo.length;
@@ -175,6 +178,7 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
       return undefined;
     }
     const stamp = r.stat && r.hash ? { ...r.stat, hash: r.hash } : undefined;
+    if (r.hash) hashes?.add(r.hash);
     let s: FileSummary | undefined;
     if (r.cached) {
       s = parseSummary(r.json, r.file);
@@ -191,7 +195,7 @@ export async function indexTree(engine: Engine, roots: string[], options: IndexO
     return undefined;
   };
   const cancelled = () => options.token?.cancelled === true;
-  const finish = (wasCancelled: boolean): IndexResult => { progress(true); return { files: done, skipped: problems, cancelled: wasCancelled, stats, skippedStamps, listed: files }; };
+  const finish = (wasCancelled: boolean): IndexResult => { progress(true); return { files: done, skipped: problems, cancelled: wasCancelled, stats, skippedStamps, listed: files, hashes }; };
 
   let pool: WorkerPool | undefined;
   const wantPool = !options.inThread && todo.length > 0 && (options.workers ? options.workers > 0 : todo.length >= IN_THREAD_BELOW);

@@ -3,7 +3,7 @@
 // offers the last session's results snapshot when no file changed (shown until the run is done); after a
 // complete run, and at shutdown when the analysis is current, it stores a new one (engine/snapshot.ts).
 import type { Connection, WorkDoneProgressReporter } from 'vscode-languageserver/node';
-import { buildSnapshot, indexTree, listSourceFilesAsync, nativeParserNote, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
+import { buildSnapshot, describeCompaction, indexTree, listSourceFilesAsync, maintainCache, nativeParserNote, readSnapshot, snapshotKey, snapshotPath, verifySnapshot, writeSnapshot } from '../engine';
 import type { Engine, EngineProblem, FileStamp, Finding, Snapshot } from '../engine';
 import { StatusNotification } from '../protocol';
 import type { StatusParams } from '../protocol';
@@ -183,6 +183,12 @@ export class WorkspaceIndexer {
       hooks.after(result.cancelled);
       if (!result.cancelled) {
         this.lastIndex = { roots, exclude, listed: result.listed, stamps: result.skippedStamps, skipped: result.skipped, files: result.files };
+        const cacheDir = this.indexOptions.cacheDir;
+        if (cacheDir && result.hashes) {
+          // in the background: records this tree's live set and compacts the packs when they hold enough dead entries
+          void maintainCache(cacheDir, { extraAllocators: engine.options.extraAllocators }, roots, result.hashes)
+            .then((r) => { try { this.connection.console.info(`gfp-lens: ${describeCompaction(r)}`); } catch { /* connection gone */ } });
+        }
         engine.analyze(); // in background mode a large tree is analysed in slices: the snapshot is stored when that is done
         if (engine.partial) this.snapshotDue = true; else this.saveSnapshot(engine, false);
       }
