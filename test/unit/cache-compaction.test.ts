@@ -43,7 +43,7 @@ test('compaction keeps the live entries (the newest of each key) byte for byte, 
   try {
     pack(dir, [1, 2, 3, 4, 5, 6].map((i) => [h(i), `body ${i} `.repeat(50)]));
     pack(dir, [[h(7), 'body 7'], [h(8), 'body 8'], [h(1), 'body 1, rebuilt']]);
-    age(dir, DAY);
+    age(dir, 8 * DAY);
     const before = packNames(dir);
     assert.equal(before.length, 2);
     const r = await maintainCache(dir, {}, ['/tree/a'], [h(1), h(2), h(7)], { minDeadBytes: 0 });
@@ -66,7 +66,7 @@ test('recent packs are left alone, and too little dead data starts nothing', asy
   const dir = tmp('compact-recent');
   try {
     pack(dir, [[h(1), 'one'], [h(2), 'two'], [h(3), 'three']]);
-    age(dir, DAY);
+    age(dir, 8 * DAY);
     pack(dir, [[h(4), 'four, being written by another run']]);
     const idle = await maintainCache(dir, {}, ['/t'], [h(1)]); // default threshold: 64 MiB of dead data
     assert.equal(idle.compacted, false);
@@ -85,7 +85,7 @@ test("trees sharing a folder keep each other's entries until their live set is 3
   const dir = tmp('compact-trees');
   try {
     pack(dir, [[h(1), 'a1'], [h(2), 'b2'], [h(3), 'dead3'], [h(4), 'dead4']]);
-    age(dir, DAY);
+    age(dir, 8 * DAY);
     await maintainCache(dir, {}, ['/tree/b'], [h(2)], { minDeadBytes: 1 << 30 }); // records B's set only
     const r = await maintainCache(dir, {}, ['/tree/a'], [h(1)], { minDeadBytes: 0 });
     assert.equal(r.compacted, true, r.note);
@@ -95,7 +95,7 @@ test("trees sharing a folder keep each other's entries until their live set is 3
     // B not indexed for 31 days: its set expires and its entries go with the next compaction
     const bSet = liveSetName(['/tree/b']);
     age(dir, 31 * DAY, (n) => n === bSet);
-    const later = await maintainCache(dir, {}, ['/tree/a'], [h(1)], { minDeadBytes: 0, now: Date.now() + HOUR });
+    const later = await maintainCache(dir, {}, ['/tree/a'], [h(1)], { minDeadBytes: 0, now: Date.now() + 8 * DAY });
     assert.equal(later.compacted, true, later.note);
     assert.equal(body(dir, h(1)), 'a1');
     assert.equal(body(dir, h(2)), undefined);
@@ -110,7 +110,7 @@ test("another engine version's live set keeps none of its entries", async () => 
     pack(dir, [[h(1), 'old engine 1'], [h(2), 'old engine 2']], old);
     await maintainCache(dir, {}, ['/other-tree'], [h(1), h(2)], { minDeadBytes: 1 << 30 }, old); // an old engine's run on another tree
     pack(dir, [[h(1), 'new engine 1']]);
-    age(dir, DAY);
+    age(dir, 8 * DAY);
     const r = await maintainCache(dir, {}, ['/tree'], [h(1)], { minDeadBytes: 0 });
     assert.equal(r.compacted, true, r.note);
     assert.equal(body(dir, h(1)), 'new engine 1');
@@ -123,7 +123,7 @@ test('a held lock stops a second compaction; a lock over an hour old is stale', 
   const dir = tmp('compact-lock');
   try {
     pack(dir, [[h(1), 'one'], [h(2), 'two']]);
-    age(dir, DAY);
+    age(dir, 8 * DAY);
     const lock = path.join(packsDir(dir), 'compact.lock');
     fs.writeFileSync(lock, '');
     const held = await maintainCache(dir, {}, ['/t'], [h(1)], { minDeadBytes: 0 });
@@ -159,7 +159,7 @@ test('after edits and a compaction, a warm index still reads every file from the
     for (const f of cfiles) fs.appendFileSync(f, '\nstatic int gfp_lens_compaction_test_edit;\n');
     const second = await index();
     assert.equal(second.r.stats?.summarized, new Set(cfiles.map((f) => contentHash(fs.readFileSync(f)))).size, 'each new content summarized once');
-    age(dir, DAY);
+    age(dir, 8 * DAY);
     const r = await maintainCache(dir, {}, [tree], second.r.hashes!, { minDeadBytes: 0 });
     assert.equal(r.compacted, true, r.note);
     assert.equal(packNames(dir).length, 1);

@@ -6,8 +6,9 @@
 // Invariants:
 // - Live = the keys of every tree indexed into this folder within the last 30 days (one `live-<tree>.keys` file per
 //   set of roots), so trees that share a folder (the CLI's default one) keep each other's entries.
-// - Packs modified within the last 10 minutes are neither read from nor deleted: another process may be writing
-//   them (and those of the run that just finished are judged next time).
+// - Packs modified within the last 7 days are neither read from nor deleted: another process may be writing them,
+//   and the trees that use them may not have recorded a live set yet (packs written before live sets existed, or a
+//   subtree indexed before its whole tree: dropping their entries would make that tree's next index cold).
 // - The new pack holds only entries that win for their key (newest pack wins) and is written, data then index,
 //   before any old pack is deleted; an old pack's .idx goes before its .pack. A reader that indexed a deleted pack
 //   earlier fails to read the entry: a miss, summarized again, never wrong.
@@ -24,7 +25,7 @@ const DAY_MS = 24 * 3600 * 1000;
 export interface CompactionOptions {
   /** Live sets older than this are forgotten (default 30 days). */
   liveSetMaxAgeMs?: number;
-  /** Packs modified more recently than this are left alone (default 10 minutes). */
+  /** Packs modified more recently than this are left alone (default 7 days). */
   recentMs?: number;
   /** Dead bytes below this never start a compaction (default 64 MiB). */
   minDeadBytes?: number;
@@ -127,7 +128,7 @@ export async function maintainCache(cacheDir: string, summaryOptions: { extraAll
     lockFd = takeLock(dir, now);
     if (lockFd === undefined) { report.note = 'another process is compacting this cache'; return report; }
     readLiveSets(dir, live, version, options.liveSetMaxAgeMs ?? 30 * DAY_MS, now);
-    const packs = listPacks(dir, now, options.recentMs ?? 10 * 60 * 1000);
+    const packs = listPacks(dir, now, options.recentMs ?? 7 * DAY_MS);
     report.packsBefore = packs.length;
     report.bytesBefore = report.bytesAfter = packs.reduce((a, p) => a + p.size, 0);
     // Newest pack wins for a key, as when the cache reads its index.
