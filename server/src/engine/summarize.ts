@@ -120,6 +120,14 @@ export class FileSummarizer {
   private scopedGuards = new Map<number, ScopedGuard>();
   private wrappers = new Map<string, { acquire: boolean; kind?: AtomicKind }>();
   private out!: FileSummary;
+  /** First walk of a file: what each function definition (by start offset) gave and which names it asked about as lock wrappers. */
+  private walked: Map<number, WalkedFn> | undefined;
+  /** Second walk (lock wrappers known): the first walk's functions that called none of them, reused as they are. */
+  private reusable: Map<number, WalkedFn> | undefined;
+  /** Names the function being walked looked up as lock wrappers. */
+  private wrapperLookups: Set<string> | undefined;
+  /** Struct definitions met so far (one inside a function body makes that function's walk not reusable). */
+  private structDefs = 0;
 
   constructor(private parser: CParser, private options: SummarizeOptions = {}) {}
 
@@ -139,6 +147,8 @@ export class FileSummarizer {
     // Lock wrappers are detected from the bodies (see below), not from __acquires annotations, which also
     // mark conditional acquirers (true = locked) that would make every caller look locked.
     this.wrappers = new Map();
+    this.walked = new Map();
+    this.reusable = undefined;
     this.scanComments();
     const tree = this.parser.parseForSummary(blanked.text);
     if (!tree) { this.out.problems.push('parser returned no tree'); return this.out; }
@@ -161,6 +171,10 @@ export class FileSummarizer {
       if (added) {
         const keep = { gfpDefines: this.out.gfpDefines, hasSchedMmInclude: this.out.hasSchedMmInclude, includeInsertOffset: this.out.includeInsertOffset, suppressions: this.out.suppressions };
         this.out = { ...this.out, functions: [], bindings: [], structFields: {}, typedefs: {}, gfpPrototypes: {}, ...keep };
+        // only functions that call a wrapper can come out differently: the others keep their first walk
+        this.reusable = new Map();
+        for (const [offset, w] of this.walked!) if (!w.lookups.some((n) => this.wrappers.has(n))) this.reusable.set(offset, w);
+        this.walked = undefined;
         this.topLevel(tree.rootNode);
         this.out.wrappers = Object.fromEntries(this.wrappers);
       }
@@ -168,6 +182,7 @@ export class FileSummarizer {
       this.out.problems.push(`internal error while summarizing: ${(e as Error).message}`);
     } finally {
       tree.delete();
+      this.walked = this.reusable = undefined;
     }
     return this.out;
   }
@@ -346,6 +361,7 @@ export class FileSummarizer {
     const body = n.childForFieldName('body');
     if (!nameNode || !body) return;
     const tag = this.text(nameNode);
+    this.structDefs++;
     const fields = (this.out.structFields[tag] ??= {});
     for (const f of body.namedChildren) {
       if (!f || f.type !== 'field_declaration') continue;
@@ -450,6 +466,12 @@ export class FileSummarizer {
 
   // ---------- functions ----------
   private functionDef(n: Node): void {
+    const reused = this.reusable?.get(n.startIndex);
+    if (reused) {
+      this.out.functions.push(reused.fn);
+      for (const b of reused.bindings) this.out.bindings.push(b);
+      return;
+    }
     const fd = this.functionDeclarator(n.childForFieldName('declarator'));
     const body = n.childForFieldName('body');
     if (!fd || !body) return;
@@ -465,15 +487,26 @@ export class FileSummarizer {
     };
     const ann = this.annotationFor(n.startIndex, body.startIndex);
     if (ann) { fn.annotation = ann.kind; fn.annotationText = ann.text; }
+    const bindingsBefore = this.out.bindings.length;
+    const structsBefore = this.structDefs;
+    const lookups = this.walked ? new Set<string>() : undefined;
+    this.wrapperLookups = lookups;
     new FnWalker(this, fn, body).run();
+    this.wrapperLookups = undefined;
     this.out.functions.push(fn);
+    if (lookups && this.structDefs === structsBefore) {
+      this.walked!.set(n.startIndex, { fn, bindings: this.out.bindings.slice(bindingsBefore), lookups: [...lookups] });
+    }
   }
 
   // exposed to FnWalker
   get source(): string { return this.src; }
   get summary(): FileSummary { return this.out; }
   get fileDefines(): Record<string, string> { return this.defines; }
-  get lockWrappers(): Map<string, { acquire: boolean; kind?: AtomicKind }> { return this.wrappers; }
+  lockWrapper(name: string): { acquire: boolean; kind?: AtomicKind } | undefined {
+    this.wrapperLookups?.add(name);
+    return this.wrappers.get(name);
+  }
   scopedGuardAt(offset: number): ScopedGuard | undefined { return this.scopedGuards.get(offset); }
   nodeText(n: Node): string { return this.text(n); }
   nodeLoc(n: Node): Loc { return this.loc(n); }
@@ -486,6 +519,9 @@ export class FileSummarizer {
 
 /** A function being summarized: its calls are still a list to push to. */
 type DraftFn = FnSummary & { calls: CallSite[] };
+
+/** What walking one function definition gave: its summary, the bindings it added, the names it asked about as lock wrappers. */
+interface WalkedFn { fn: DraftFn; bindings: Binding[]; lookups: string[] }
 
 /** Walks one function body along its control flow. */
 class FnWalker {
@@ -1052,7 +1088,7 @@ class FnWalker {
       }
       return s;
     }
-    const wrapper = this.fs.lockWrappers.get(name);
+    const wrapper = this.fs.lockWrapper(name);
     if (wrapper) {
       const s = cloneSt(st);
       if (wrapper.acquire) s.held.push({ ...this.lockRef(call, name, wrapper.kind ?? 'spinlock'), key: `${name}()`, wrapper: true });
