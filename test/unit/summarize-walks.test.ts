@@ -65,7 +65,7 @@ test('a second walk that knows the lock wrappers keeps the first walk of functio
     const setup = s.functions.find((f) => f.name === 'setup')!;
     assert.equal(setup.allocs.length, 1);
     assert.equal(setup.allocs[0].state.held.length, 0);
-    assert.deepEqual(s.structFields.local_ops, { run: '' }, 'a struct defined in a body survives the second walk');
+    assert.deepEqual({ ...s.structFields.local_ops }, { run: '' }, 'a struct defined in a body survives the second walk');
     const fromSetup = s.bindings.filter((b) => b.inFunction === 'setup').map((b) => `${b.via}:${b.chain.join('.')}=${b.fn}`);
     assert.deepEqual(fromSetup.sort(), ['assign:ops.run=helper', 'init:run=helper'], 'each binding once');
     // attach() calls no wrapper and defines no struct: its first walk is reused, bindings included

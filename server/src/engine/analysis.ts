@@ -7,6 +7,7 @@ import { isRequestFlag } from './gfpEval';
 import { ATOMIC_REGISTRATIONS, FIELD_ROOTS, HANDOFFS, type ScopeKind } from './kernelApi';
 import { CallColumns, type AllocSite, type Binding, type CallList, type CallSite, type FileSummary, type FnSummary, type LockRef, type Loc, type ScopeRef, type SiteState, type SleepSite } from './summary';
 import { RULES, type Confidence, type ContextKind, type PathStep, type RuleId, type Severity, type StepKind } from './types';
+import { hasName } from './nameTable';
 
 export interface FnNode {
   id: number; file: string; fn: FnSummary; summary: FileSummary;
@@ -1001,7 +1002,7 @@ export class Analysis {
     const scopeNodes = targets ? sortedTargets.map((id) => this.nodes[id]) : this.nodes;
     for (const n of scopeNodes) {
       if ((++k & 255) === 0) yield;
-      const kind = n.fn.annotation ?? this.options.extraRoots?.[n.fn.name];
+      const kind = n.fn.annotation ?? (this.options.extraRoots && hasName(this.options.extraRoots, n.fn.name) ? this.options.extraRoots[n.fn.name] : undefined);
       if (!kind || kind === 'process') continue;
       const how = n.fn.annotation ? `annotated "${n.fn.annotationText}"` : 'listed in gfpLens.extraRoots';
       this.addCtx(n, {

@@ -1,6 +1,7 @@
 // Offset-preserving blanking of kernel annotations and macros before parsing (notes/tree-sitter.md §3.5).
 // The output has the same length and the same newlines as the input, so every offset, line and column
 // maps 1:1 back to the real file. Strings and comments may be touched: always read text from the original.
+import { nameTable } from './nameTable';
 
 const WORDS = [
   'STATIC', '__init', '__exit', '__user', '__iomem', '__rcu', '__percpu', '__force', '__must_check', 'noinline',
@@ -22,12 +23,12 @@ const PAREN_WORDS = [
   '__no_kcsan', '__no_sanitize_or_inline', 'DECLARE_BITMAP_NOPE',
 ];
 /** Macros whose N-th (0-based) argument is a type: that argument becomes `0` plus padding. */
-const TYPE_ARG: Record<string, number> = {
+const TYPE_ARG: Record<string, number> = nameTable({
   container_of: 1, container_of_const: 1, list_entry: 1, list_first_entry: 1, list_last_entry: 1,
   list_first_entry_or_null: 1, list_last_entry_or_null: 1, rb_entry: 1, rb_entry_safe: 1, hlist_entry: 1,
   hlist_entry_safe: 1, llist_entry: 1, min_t: 0, max_t: 0, clamp_t: 0, clamp_val_t: 0, sizeof_field: 0,
   struct_size_t: 0, offsetofend: 0, typeof_member: 0, kmalloc_obj: 0, kzalloc_obj: 0,
-};
+});
 
 /** Annotations that name their lock, kept for the summary (they are blanked in the parse text). */
 export interface LockAnnotation { word: string; offset: number; arg: string }

@@ -1,5 +1,6 @@
 // Symbolic GFP flags: the three bits that matter (may sleep = __GFP_DIRECT_RECLAIM, __GFP_IO, __GFP_FS),
 // named values, and the value sets that flag expressions evaluate to. Never numbers: high bits vary by config.
+import { nameTable } from './nameTable';
 
 export interface Bits { sleep: boolean; io: boolean; fs: boolean }
 
@@ -22,7 +23,7 @@ const B = (sleep: boolean, io: boolean, fs: boolean): Bits => ({ sleep, io, fs }
 export const NO_BITS: Bits = B(false, false, false);
 
 /** Named flags and masks, by the bits they carry. */
-export const GFP_NAMES: Record<string, Bits> = {
+export const GFP_NAMES: Record<string, Bits> = nameTable({
   GFP_KERNEL: B(true, true, true), GFP_KERNEL_ACCOUNT: B(true, true, true), GFP_USER: B(true, true, true),
   GFP_HIGHUSER: B(true, true, true), GFP_HIGHUSER_MOVABLE: B(true, true, true), GFP_TRANSHUGE: B(true, true, true),
   GFP_NOFS: B(true, true, false), GFP_NOIO: B(true, false, false),
@@ -36,7 +37,7 @@ export const GFP_NAMES: Record<string, Bits> = {
   __GFP_THISNODE: NO_BITS, __GFP_HARDWALL: NO_BITS, __GFP_WRITE: NO_BITS, __GFP_NOLOCKDEP: NO_BITS,
   __GFP_ZEROTAGS: NO_BITS, __GFP_SKIP_ZERO: NO_BITS, __GFP_SKIP_KASAN: NO_BITS, __GFP_NO_OBJ_EXT: NO_BITS,
   GFP_ZONEMASK: NO_BITS, GFP_RECLAIM_MASK: B(true, true, true), GFP_MOVABLE_MASK: NO_BITS,
-};
+});
 
 export const or = (a: Bits, b: Bits): Bits => B(a.sleep || b.sleep, a.io || b.io, a.fs || b.fs);
 export const minus = (a: Bits, b: Bits): Bits => B(a.sleep && !b.sleep, a.io && !b.io, a.fs && !b.fs);

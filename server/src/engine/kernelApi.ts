@@ -2,9 +2,10 @@
 // acquire/release pairs, memalloc scopes, sleeping calls, async hand-offs, callback registrations and the
 // ops-table fields that make a function an I/O or filesystem root. One place to extend.
 import type { ContextKind } from './types';
+import { hasName, nameTable } from './nameTable';
 
 /** Allocator name -> 0-based index of its gfp argument; -1 = implicit GFP_KERNEL (vmalloc family). */
-export const ALLOCATORS: Record<string, number> = {
+export const ALLOCATORS: Record<string, number> = nameTable({
   kmalloc: 1, kzalloc: 1, kcalloc: 2, kmalloc_array: 2, kmalloc_node: 1, kzalloc_node: 1, kcalloc_node: 2,
   kmalloc_array_node: 3, krealloc: 2, krealloc_array: 3, kmalloc_track_caller: 1, kvrealloc: 2,
   kmem_cache_alloc: 1, kmem_cache_zalloc: 1, kmem_cache_alloc_node: 1, kmem_cache_alloc_lru: 2, kmem_cache_alloc_bulk: 1,
@@ -30,11 +31,11 @@ export const ALLOCATORS: Record<string, number> = {
   sg_alloc_table: 2, sg_alloc_table_from_pages: 6, alloc_percpu_gfp: 1, __alloc_percpu_gfp: 2,
   kobject_uevent_env: -2, kfifo_alloc: 2, kthread_create_worker: -2,
   crypto_alloc_skcipher: -2, skcipher_request_alloc: 1, aead_request_alloc: 1, ahash_request_alloc: 1,
-};
+});
 
 /** Functions whose names end like these are treated as *_noprof allocator spellings of the table above. */
 export function allocatorGfpIndex(name: string, extra?: Record<string, number>): number | undefined {
-  if (extra && extra[name] !== undefined) return extra[name];
+  if (extra && hasName(extra, name) && extra[name] !== undefined) return extra[name];
   const idx = ALLOCATORS[name];
   if (idx !== undefined && idx !== -2) return idx;
   if (name.endsWith('_noprof')) {
@@ -47,7 +48,7 @@ export function allocatorGfpIndex(name: string, extra?: Record<string, number>):
 export type AtomicKind = 'spinlock' | 'rwlock' | 'irq' | 'bh' | 'preempt' | 'rcu' | 'bitlock' | 'seqlock' | 'preload' | 'locallock' | 'xa';
 
 interface RegionApi { kind: AtomicKind; acquire: boolean; keyed: boolean }
-const REGION: Record<string, RegionApi> = {};
+const REGION: Record<string, RegionApi> = nameTable({});
 function add(names: string[], kind: AtomicKind, acquire: boolean, keyed: boolean) {
   for (const n of names) REGION[n] = { kind, acquire, keyed };
 }
@@ -84,7 +85,7 @@ add(['local_unlock', 'local_unlock_irq', 'local_unlock_irqrestore'], 'locallock'
 export function regionApi(name: string): RegionApi | undefined { return REGION[name]; }
 
 /** Lock/unlock helpers whose lock is not their first argument: name -> index of the lock argument. */
-export const LOCK_ARG: Record<string, number> = { pte_unmap_unlock: 1, pte_offset_map_lock: 3 };
+export const LOCK_ARG: Record<string, number> = nameTable({ pte_unmap_unlock: 1, pte_offset_map_lock: 3 });
 add(['pte_offset_map_lock'], 'spinlock', true, true);
 add(['pte_unmap_unlock'], 'spinlock', false, true);
 
@@ -92,9 +93,9 @@ add(['pte_unmap_unlock'], 'spinlock', false, true);
  * Acquirers that can fail and then hold nothing: `nonnull` ones return NULL on failure (pte_offset_map_lock),
  * `zero` ones return 0 on success (radix_tree_preload returns -ENOMEM with preemption still enabled).
  */
-export const COND_ACQUIRE: Record<string, 'nonnull' | 'zero'> = {
+export const COND_ACQUIRE: Record<string, 'nonnull' | 'zero'> = nameTable({
   pte_offset_map_lock: 'nonnull', radix_tree_preload: 'zero', radix_tree_maybe_preload: 'zero',
-};
+});
 
 /** Calls that never return: the path ends there (code after `BUG();` is not reached with the state before it). */
 export const NORETURN = new Set([
@@ -151,7 +152,7 @@ export const SLEEPING_CALLS = new Set([
 
 /** Async hand-offs: the callee runs later in another context. fnArg: which argument is the function (or -1 for work items). */
 export interface HandoffApi { fnArg: number; workArg?: number; atomic: boolean; label: string }
-export const HANDOFFS: Record<string, HandoffApi> = {
+export const HANDOFFS: Record<string, HandoffApi> = nameTable({
   queue_work: { fnArg: -1, workArg: 1, atomic: false, label: 'workqueue' },
   queue_work_on: { fnArg: -1, workArg: 2, atomic: false, label: 'workqueue' },
   schedule_work: { fnArg: -1, workArg: 0, atomic: false, label: 'workqueue' },
@@ -165,17 +166,17 @@ export const HANDOFFS: Record<string, HandoffApi> = {
   kthread_run_on_cpu: { fnArg: 0, atomic: false, label: 'kthread' },
   kthread_create_on_node: { fnArg: 0, atomic: false, label: 'kthread' },
   async_schedule: { fnArg: 0, atomic: false, label: 'async' },
-};
+});
 
 /** Work-item initialisers: INIT_WORK(&x->field, fn). */
-export const WORK_INIT: Record<string, { workArg: number; fnArg: number }> = {
+export const WORK_INIT: Record<string, { workArg: number; fnArg: number }> = nameTable({
   INIT_WORK: { workArg: 0, fnArg: 1 }, INIT_DELAYED_WORK: { workArg: 0, fnArg: 1 }, INIT_WORK_ONSTACK: { workArg: 0, fnArg: 1 },
   INIT_DEFERRABLE_WORK: { workArg: 0, fnArg: 1 }, INIT_RCU_WORK: { workArg: 0, fnArg: 1 }, kthread_init_work: { workArg: 0, fnArg: 1 },
   DECLARE_WORK: { workArg: 0, fnArg: 1 }, DECLARE_DELAYED_WORK: { workArg: 0, fnArg: 1 },
-};
+});
 
 /** Registrations whose callback runs in atomic context (arg index of the callback). */
-export const ATOMIC_REGISTRATIONS: Record<string, { fnArg: number; label: string }> = {
+export const ATOMIC_REGISTRATIONS: Record<string, { fnArg: number; label: string }> = nameTable({
   request_irq: { fnArg: 1, label: 'hard-irq handler' },
   devm_request_irq: { fnArg: 2, label: 'hard-irq handler' },
   request_threaded_irq: { fnArg: 1, label: 'primary (hard-irq) handler' },
@@ -198,13 +199,13 @@ export const ATOMIC_REGISTRATIONS: Record<string, { fnArg: number; label: string
   netif_napi_add_tx: { fnArg: 2, label: 'NAPI poll (softirq)' },
   init_irq_work: { fnArg: 1, label: 'irq_work callback' },
   open_softirq: { fnArg: 1, label: 'softirq action' },
-};
+});
 
 /** Functions that are hand-offs to process context (the callback is NOT atomic), recorded as hand-off edges. */
-export const PROCESS_REGISTRATIONS: Record<string, { fnArg: number; label: string }> = {
+export const PROCESS_REGISTRATIONS: Record<string, { fnArg: number; label: string }> = nameTable({
   request_threaded_irq: { fnArg: 2, label: 'threaded irq handler (process context)' },
   devm_request_threaded_irq: { fnArg: 3, label: 'threaded irq handler (process context)' },
-};
+});
 
 /** Ops-table fields whose functions start a context. Key: field name; struct: expected struct type (if known). */
 export interface FieldRoot { field: string; structs: string[]; kind: ContextKind; label: string }
@@ -225,19 +226,19 @@ export const FIELD_ROOTS: FieldRoot[] = [
  * (jbd2/ext4 and XFS transactions are not listed here: their start sets a memalloc_nofs scope itself,
  * see NOFS_SCOPE_REGIONS.)
  */
-export const NOFS_REGIONS: Record<string, string[]> = {
+export const NOFS_REGIONS: Record<string, string[]> = nameTable({
   btrfs_start_transaction: ['btrfs_end_transaction', 'btrfs_commit_transaction'],
   btrfs_join_transaction: ['btrfs_end_transaction', 'btrfs_commit_transaction'],
-};
+});
 
 /** Transaction starts that open a NOFS scope for the task (jbd2 start_this_handle, xfs_trans_set_context). */
-export const NOFS_SCOPE_REGIONS: Record<string, string[]> = {
+export const NOFS_SCOPE_REGIONS: Record<string, string[]> = nameTable({
   jbd2_journal_start: ['jbd2_journal_stop'], jbd2__journal_start: ['jbd2_journal_stop'],
   ext4_journal_start: ['ext4_journal_stop'], __ext4_journal_start: ['__ext4_journal_stop', 'ext4_journal_stop'],
   ext4_journal_start_sb: ['ext4_journal_stop'], ext4_journal_start_with_reserve: ['ext4_journal_stop'],
   xfs_trans_alloc: ['xfs_trans_commit', 'xfs_trans_cancel'], xfs_trans_alloc_inode: ['xfs_trans_commit', 'xfs_trans_cancel'],
   xfs_trans_alloc_empty: ['xfs_trans_cancel'],
-};
+});
 
 /** Sets the "may sleep" bit on a crypto request: *_request_set_callback(req, flags, ...). */
 export function requestFlagSetter(name: string): boolean {

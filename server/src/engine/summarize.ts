@@ -14,6 +14,7 @@ import {
   type Loc, type LockRef, type Param, type ScopeIssue, type ScopeRef, type SiteState,
 } from './summary';
 import type { ContextKind } from './types';
+import { nameTable } from './nameTable';
 
 export interface SummarizeOptions { extraAllocators?: Record<string, number> }
 
@@ -116,7 +117,7 @@ function lineStarts(src: string): number[] {
 export class FileSummarizer {
   private src = '';
   private lines: number[] = [];
-  private defines: Record<string, string> = {};
+  private defines: Record<string, string> = nameTable();
   private scopedGuards = new Map<number, ScopedGuard>();
   private wrappers = new Map<string, { acquire: boolean; kind?: AtomicKind }>();
   private out!: FileSummary;
@@ -133,8 +134,8 @@ export class FileSummarizer {
 
   summarize(file: string, text: string): FileSummary {
     this.out = {
-      version: SUMMARY_VERSION, file, functions: [], bindings: [], structFields: {}, typedefs: {}, gfpDefines: {},
-      gfpPrototypes: {}, hasSchedMmInclude: false, includeInsertOffset: 0, suppressions: {}, problems: [],
+      version: SUMMARY_VERSION, file, functions: [], bindings: [], structFields: nameTable(), typedefs: nameTable(), gfpDefines: nameTable(),
+      gfpPrototypes: nameTable(), hasSchedMmInclude: false, includeInsertOffset: 0, suppressions: {}, problems: [],
     };
     if (text.indexOf('\0') >= 0 && /\0{2,}/.test(text.slice(0, 8192))) {
       this.out.problems.push('binary file (NUL bytes): skipped');
@@ -170,13 +171,13 @@ export class FileSummarizer {
       }
       if (added) {
         const keep = { gfpDefines: this.out.gfpDefines, hasSchedMmInclude: this.out.hasSchedMmInclude, includeInsertOffset: this.out.includeInsertOffset, suppressions: this.out.suppressions };
-        this.out = { ...this.out, functions: [], bindings: [], structFields: {}, typedefs: {}, gfpPrototypes: {}, ...keep };
+        this.out = { ...this.out, functions: [], bindings: [], structFields: nameTable(), typedefs: nameTable(), gfpPrototypes: nameTable(), ...keep };
         // only functions that call a wrapper can come out differently: the others keep their first walk
         this.reusable = new Map();
         for (const [offset, w] of this.walked!) if (!w.lookups.some((n) => this.wrappers.has(n))) this.reusable.set(offset, w);
         this.walked = undefined;
         this.topLevel(tree.rootNode);
-        this.out.wrappers = Object.fromEntries(this.wrappers);
+        this.out.wrappers = nameTable(Object.fromEntries(this.wrappers));
       }
     } catch (e) {
       this.out.problems.push(`internal error while summarizing: ${(e as Error).message}`);
@@ -194,12 +195,12 @@ export class FileSummarizer {
    */
   summarizeFunction(file: string, text: string, fnStart: number, fnEnd: number, prev: FileSummary): { fn: FnSummary; bindings: Binding[]; fileLevel: boolean } | undefined {
     this.out = {
-      version: SUMMARY_VERSION, file, functions: [], bindings: [], structFields: {}, typedefs: {}, gfpDefines: prev.gfpDefines,
-      gfpPrototypes: {}, hasSchedMmInclude: prev.hasSchedMmInclude, includeInsertOffset: prev.includeInsertOffset, suppressions: {}, problems: [],
+      version: SUMMARY_VERSION, file, functions: [], bindings: [], structFields: nameTable(), typedefs: nameTable(), gfpDefines: prev.gfpDefines,
+      gfpPrototypes: nameTable(), hasSchedMmInclude: prev.hasSchedMmInclude, includeInsertOffset: prev.includeInsertOffset, suppressions: {}, problems: [],
     };
     this.src = text;
     this.lines = lineStarts(text);
-    this.defines = { ...prev.gfpDefines };
+    this.defines = nameTable(prev.gfpDefines);
     this.wrappers = new Map(Object.entries(prev.wrappers ?? {}));
     const blanked = blankKernelC(text.slice(fnStart, fnEnd));
     this.scopedGuards = new Map(blanked.scopedGuards.map((g) => [g.offset + fnStart, { ...g, offset: g.offset + fnStart }]));
@@ -294,7 +295,7 @@ export class FileSummarizer {
       const body = m[2].replace(/\\\n/g, ' ').replace(/\/\*.*?\*\//g, '').trim();
       if (/\bGFP_|__GFP_/.test(body) && body.length < 200) this.defines[m[1]] = body;
     }
-    this.out.gfpDefines = { ...this.defines };
+    this.out.gfpDefines = nameTable(this.defines);
     const inc = /^[ \t]*#[ \t]*include[ \t]*[<"]([^>"]+)[>"][^\n]*\n?/gm;
     while ((m = inc.exec(this.src))) {
       if (m[1] === 'linux/sched/mm.h') this.out.hasSchedMmInclude = true;
@@ -362,7 +363,7 @@ export class FileSummarizer {
     if (!nameNode || !body) return;
     const tag = this.text(nameNode);
     this.structDefs++;
-    const fields = (this.out.structFields[tag] ??= {});
+    const fields = (this.out.structFields[tag] ??= nameTable());
     for (const f of body.namedChildren) {
       if (!f || f.type !== 'field_declaration') continue;
       const ft = this.typeName(f.childForFieldName('type'));

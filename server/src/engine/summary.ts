@@ -5,7 +5,7 @@ import type { AtomicKind, ScopeKind } from './kernelApi';
 import type { ContextKind } from './types';
 
 /** Bump whenever the summary shape or its meaning changes: cached summaries of other versions are ignored. */
-export const SUMMARY_VERSION = 17;
+export const SUMMARY_VERSION = 18;
 
 export interface Loc { offset: number; end: number; line: number; col: number }
 
