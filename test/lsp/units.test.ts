@@ -30,6 +30,9 @@ test('settings: rules, allocators, roots, exclude, confidence, size', () => {
   assert.equal(s.notes.length, 4, s.notes.join('\n'));
   assert.deepEqual(parseSettings({ extraRoots: [{ function: 'f', context: 'noio' }] }).engine.extraRoots, { f: 'noio' });
   for (const junk of [undefined, null, 42, 'x', [], { rules: 'off' }]) assert.doesNotThrow(() => parseSettings(junk));
+  const proto = parseSettings({ rules: { constructor: 'off', toString: 'error' } });
+  assert.equal(proto.engine.disabledRules, undefined, 'a rule named like an Object.prototype member is unknown');
+  assert.equal(proto.notes.length, 2, proto.notes.join('\n'));
 });
 
 test('code action kinds', () => {

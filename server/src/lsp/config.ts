@@ -30,7 +30,7 @@ export function parseSettings(raw: unknown): ServerSettings {
     const disabled: RuleId[] = [];
     const severities: Partial<Record<RuleId, Severity>> = {};
     for (const [id, value] of Object.entries(s.rules)) {
-      if (!(id in RULES)) { notes.push(`unknown rule '${id}' in gfpLens.rules`); continue; }
+      if (!Object.prototype.hasOwnProperty.call(RULES, id)) { notes.push(`unknown rule '${id}' in gfpLens.rules`); continue; }
       const v = typeof value === 'string' ? value.toLowerCase() : value;
       if (v === 'off' || v === false) disabled.push(id as RuleId);
       else if (v === 'information') severities[id as RuleId] = 'info';
