@@ -412,7 +412,8 @@ export class FileSummarizer {
     return out;
   }
 
-  private declaration(n: Node, locals: Map<string, string> | undefined): void {
+  /** A declaration at file level (no `locals`) or in the body of function `inFunction` (its local types go to `locals`). */
+  private declaration(n: Node, locals: Map<string, string> | undefined, inFunction?: string): void {
     const typeNode = n.childForFieldName('type');
     const tag = this.typeName(typeNode);
     for (const d of n.childrenForFieldName('declarator')) {
@@ -431,7 +432,7 @@ export class FileSummarizer {
       if (locals && id && tag) locals.set(id, tag);
       if (d.type === 'init_declarator') {
         const value = d.childForFieldName('value');
-        if (value && value.type === 'initializer_list' && tag) this.initializerList(value, tag, [], undefined);
+        if (value && value.type === 'initializer_list' && tag) this.initializerList(value, tag, [], inFunction);
       }
     }
   }
@@ -512,8 +513,7 @@ export class FileSummarizer {
   nodeText(n: Node): string { return this.text(n); }
   nodeLoc(n: Node): Loc { return this.loc(n); }
   indent(offset: number): string { return this.indentAt(offset); }
-  localDecl(n: Node, locals: Map<string, string>): void { this.declaration(n, locals); }
-  initList(list: Node, type: string, chain: string[], fn: string): void { this.initializerList(list, type, chain, fn); }
+  localDecl(n: Node, locals: Map<string, string>, inFunction: string): void { this.declaration(n, locals, inFunction); }
   functionRef(n: Node): string | undefined { return this.fnRef(n); }
   allocIndex(name: string): number | undefined { return allocatorGfpIndex(name, this.options.extraAllocators); }
 }
@@ -567,16 +567,12 @@ class FnWalker {
     for (const n of node.descendantsOfType(['declaration', 'assignment_expression'])) {
       if (!n) continue;
       if (n.type === 'declaration') {
-        this.fs.localDecl(n, this.localTypes);
+        this.fs.localDecl(n, this.localTypes, this.fn.name); // its initializer lists' bindings are recorded there
         for (const d of n.childrenForFieldName('declarator')) {
           if (d && d.type === 'init_declarator') {
             const id = d.childForFieldName('declarator');
             const v = d.childForFieldName('value');
             if (id && v && id.type === 'identifier') this.addLocal(this.fs.nodeText(id), v);
-            if (v && v.type === 'initializer_list') {
-              const t = this.localTypes.get(id ? this.fs.nodeText(id) : '');
-              if (t) this.fs.initList(v, t, [], this.fn.name);
-            }
           }
         }
       } else if (n.type === 'assignment_expression') {
