@@ -1,6 +1,7 @@
 // The server's warm start from a results snapshot: after one session indexed the workspace, the next session
 // shows the whole-tree findings of an open document before its own index is done (a cross-file finding that the
-// half-loaded engine cannot know yet), then the live ones; a changed file makes it skip the snapshot.
+// half-loaded engine cannot know yet), then the live ones; a changed file makes it skip the snapshot. The first
+// session also records its tree's live set for the summary cache's upkeep.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -41,6 +42,9 @@ test('a restart over an unchanged tree shows the last session\'s findings before
   const sessions: Session[] = [];
   try {
     const first = await session(workspace, cache, sessions);
+    // after a whole index the server records the tree's live set for the cache's upkeep (cacheCompaction.ts)
+    await first.waitFor('cache upkeep', () => first.logs.find(l => /^gfp-lens: summary cache: \d+ packs/.test(l)));
+    assert.equal(fs.readdirSync(path.join(cache, 'packs')).filter(f => /^live-[0-9a-f]{16}\.keys$/.test(f)).length, 1);
     const early1 = publishesBeforeIndexed(first, first.uri(XTS));
     assert.ok(early1.every(lines => !lines.includes(CROSS_FILE_LINE)), `no snapshot yet: ${JSON.stringify(early1)}`);
     await first.shutdown();
