@@ -56,10 +56,17 @@ export function liveSetName(roots: string[]): string {
   return `live-${crypto.createHash('sha1').update(key).digest('hex').slice(0, 16)}.keys`;
 }
 
+/** Lets the event loop run (the server answers requests) every few thousand keys. */
+const YIELD_EVERY = 2048;
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Writes a tree's live set (the cache keys of these content hashes), atomically. */
-function writeLiveSet(dir: string, roots: string[], cache: SummaryCache, hashes: Iterable<string>): Set<string> {
+async function writeLiveSet(dir: string, roots: string[], cache: SummaryCache, hashes: Iterable<string>): Promise<Set<string>> {
   const keys = new Set<string>();
-  for (const h of hashes) keys.add(cache.key(h));
+  for (const h of hashes) {
+    keys.add(cache.key(h));
+    if (keys.size % YIELD_EVERY === 0) await turn();
+  }
   const file = path.join(dir, liveSetName(roots));
   const tmp = `${file}.${process.pid}.tmp`;
   fs.mkdirSync(dir, { recursive: true });
@@ -124,7 +131,7 @@ export async function maintainCache(cacheDir: string, summaryOptions: { extraAll
   let lockFd: number | undefined;
   try {
     const cache = new SummaryCache(cacheDir, summaryOptions, version);
-    const live = writeLiveSet(dir, roots, cache, hashes);
+    const live = await writeLiveSet(dir, roots, cache, hashes);
     lockFd = takeLock(dir, now);
     if (lockFd === undefined) { report.note = 'another process is compacting this cache'; return report; }
     readLiveSets(dir, live, version, options.liveSetMaxAgeMs ?? 30 * DAY_MS, now);
@@ -133,7 +140,10 @@ export async function maintainCache(cacheDir: string, summaryOptions: { extraAll
     report.bytesBefore = report.bytesAfter = packs.reduce((a, p) => a + p.size, 0);
     // Newest pack wins for a key, as when the cache reads its index.
     const winners = new Map<string, EntryLocation>();
-    for (const p of packs) readPackIndex(dir, `${p.name}.idx`, (key, loc) => { if (live.has(key)) winners.set(key, loc); });
+    for (const p of packs) {
+      readPackIndex(dir, `${p.name}.idx`, (key, loc) => { if (live.has(key)) winners.set(key, loc); });
+      await turn();
+    }
     const oldPacks = new Set(packs.filter((p) => p.old).map((p) => p.pack));
     const copy: Array<{ key: string; loc: EntryLocation }> = [];
     let oldLiveBytes = 0;
