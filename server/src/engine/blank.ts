@@ -37,9 +37,62 @@ export interface ScopedGuard { offset: number; kind: string; arg: string }
 
 export interface BlankResult { text: string; annotations: LockAnnotation[]; scopedGuards: ScopedGuard[] }
 
+/** The word lists, for tests that check the blanker against a scan of every identifier. */
+export const BLANK_TABLES = { WORDS, PAREN_WORDS, TYPE_ARG };
+
 const WORD_SET = new Set(WORDS);
 const PAREN_SET = new Set(PAREN_WORDS);
-const pattern = /[A-Za-z_][A-Za-z0-9_]*/g;
+/**
+ * Identifiers the blanker may act on, without visiting every identifier of the file (that was most of its time):
+ * every one that starts with `_` (most annotation words do) and the listed words that do not, as whole identifiers.
+ * The lookbehind keeps matches at identifier starts; a start after digits is checked in identifierStart().
+ */
+const OTHER_WORDS = [...new Set([...WORDS, ...PAREN_WORDS, ...Object.keys(TYPE_ARG), 'scoped_guard'].filter((w) => !w.startsWith('_')))]
+  .sort((a, b) => b.length - a.length);
+const CANDIDATE = new RegExp(`(?<![A-Za-z_])(?:_[A-Za-z0-9_]*|(?:${OTHER_WORDS.join('|')})(?![A-Za-z0-9_]))`, 'g');
+
+const isWordChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** Whether an identifier starts at `i` (`[A-Za-z_]` there, and nothing before it in its run but digits). */
+function identifierStart(src: string, i: number): boolean {
+  let q = i - 1;
+  while (q >= 0 && isDigit(src.charCodeAt(q))) q--;
+  return q < 0 || !isWordChar(src.charCodeAt(q));
+}
+
+/**
+ * Start and text of every identifier of `src` that is a listed word, starts with `_` or contains `for_each`, in order:
+ * exactly the identifiers that scanning every `[A-Za-z_][A-Za-z0-9_]*` would find and act on.
+ */
+function candidates(src: string): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  CANDIDATE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = CANDIDATE.exec(src))) if (identifierStart(src, m.index)) out.push([m.index, m[0]]);
+  // identifiers containing for_each (list_for_each_entry, hash_for_each_possible, ...)
+  let extra = false;
+  for (let i = src.indexOf('for_each'); i >= 0; i = src.indexOf('for_each', i + 8)) {
+    let start = i;
+    while (start > 0 && isWordChar(src.charCodeAt(start - 1))) start--;
+    while (start < i && isDigit(src.charCodeAt(start))) start++; // leading digits are not part of an identifier
+    if (src.charCodeAt(start) === 95) continue; // starts with `_`: found above
+    let end = i + 8;
+    while (end < src.length && isWordChar(src.charCodeAt(end))) end++;
+    const last = out.length ? out[out.length - 1][0] : -1;
+    if (start === last) continue;
+    out.push([start, src.slice(start, end)]);
+    extra = true;
+  }
+  if (extra) {
+    out.sort((a, b) => a[0] - b[0]);
+    // one identifier can hold for_each twice, or be a listed word as well
+    let k = 0;
+    for (const c of out) if (k === 0 || out[k - 1][0] !== c[0]) out[k++] = c;
+    out.length = k;
+  }
+  return out;
+}
 
 /** Index just past the `)` that closes the `(` at `open`, or -1. */
 export function matchParen(text: string, open: number): number {
@@ -72,11 +125,9 @@ export function blankKernelC(src: string): BlankResult {
   const scopedGuards: ScopedGuard[] = [];
   // Fast path: ranges to blank / rewrite, applied at the end.
   const edits: Array<[number, number, string | null]> = []; // [start, end, replacement(null = spaces)]
-  pattern.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = pattern.exec(src))) {
-    const word = m[0];
-    const start = m.index;
+  let skipUntil = 0; // past the arguments of a blanked `word(...)`: identifiers in them are not looked at
+  for (const [start, word] of candidates(src)) {
+    if (start < skipUntil) continue;
     const end = start + word.length;
     if (WORD_SET.has(word)) { edits.push([start, end, null]); continue; }
     if (PAREN_SET.has(word) || (TYPE_ARG[word] !== undefined) || word.includes('for_each') || word === 'scoped_guard') {
@@ -90,7 +141,7 @@ export function blankKernelC(src: string): BlankResult {
           annotations.push({ word, offset: start, arg: src.slice(p + 1, close - 1).trim() });
         }
         edits.push([start, close, null]);
-        pattern.lastIndex = close;
+        skipUntil = close;
         continue;
       }
       if (TYPE_ARG[word] !== undefined) {
