@@ -106,7 +106,7 @@ async function checkWith(cmd: Extract<Command, { kind: 'check' }>, cwd: string, 
       if (showProgress) process.stderr.write('\r\x1b[K');
       analysed += result.files;
       if (cacheDir && result.hashes && !result.cancelled) {
-        upkeep.push(maintainCache(cacheDir, {}, dirs, result.hashes).then((r) => {
+        upkeep.push(maintainCache(cacheDir, { extraAllocators: engine.options.extraAllocators }, dirs, result.hashes).then((r) => {
           if (r.compacted || /failed/.test(r.note ?? '')) process.stderr.write(`gfp-lens: note: ${describeCompaction(r)}\n`);
         }));
       }

@@ -76,8 +76,6 @@ function candidates(src: string): Array<[number, string]> {
     if (src.charCodeAt(start) === 95) continue; // starts with `_`: found above
     let end = i + 8;
     while (end < src.length && isWordChar(src.charCodeAt(end))) end++;
-    const last = out.length ? out[out.length - 1][0] : -1;
-    if (start === last) continue;
     out.push([start, src.slice(start, end)]);
     extra = true;
   }

@@ -144,22 +144,22 @@ export async function maintainCache(cacheDir: string, summaryOptions: { extraAll
       readPackIndex(dir, `${p.name}.idx`, (key, loc) => { if (live.has(key)) winners.set(key, loc); });
       await turn();
     }
-    const oldPacks = new Set(packs.filter((p) => p.old).map((p) => p.pack));
+    const old = packs.filter((p) => p.old);
+    const oldPacks = new Set(old.map((p) => p.pack));
     const copy: Array<{ key: string; loc: EntryLocation }> = [];
     let oldLiveBytes = 0;
     for (const [key, loc] of winners) {
       report.liveBytes += loc.length;
       if (oldPacks.has(loc.pack)) { copy.push({ key, loc }); oldLiveBytes += loc.length; }
     }
-    const oldBytes = packs.filter((p) => p.old).reduce((a, p) => a + p.size, 0);
+    const oldBytes = old.reduce((a, p) => a + p.size, 0);
     const dead = oldBytes - oldLiveBytes;
     if (dead <= Math.max(options.minDeadBytes ?? 64 << 20, report.liveBytes / 2)) {
       report.note = `${mib(dead)} dead in packs older than the recent ones: nothing to do`;
       return report;
     }
     await writeCompacted(dir, copy);
-    for (const p of packs) {
-      if (!p.old) continue;
+    for (const p of old) {
       try { fs.unlinkSync(p.idx); fs.unlinkSync(p.pack); } catch { /* someone else removed it */ }
     }
     report.compacted = true;

@@ -483,9 +483,9 @@ export class FileSummarizer {
     const name = nameNode ? this.declName(nameNode) : undefined;
     if (!name) return;
     const specText = this.src.slice(n.startIndex, fd.startIndex);
-    const at = n.startPosition;
+    const l = this.loc(n);
     const fn: DraftFn = {
-      offset: n.startIndex, end: n.endIndex, line: at.row, col: at.column, name, isStatic: /\bstatic\b/.test(specText), nameStart: nameNode!.startIndex,
+      offset: l.offset, end: l.end, line: l.line, col: l.col, name, isStatic: /\bstatic\b/.test(specText), nameStart: nameNode!.startIndex,
       isInit: /\b__init\b/.test(specText) || name === 'start_kernel' || undefined,
       bodyStart: body.startIndex, bodyEnd: body.endIndex, params: this.params(fd),
       calls: [], allocs: [], sleeps: [], scopeIssues: [],
